@@ -1,0 +1,1 @@
+"""release-bot: run feature-gate and dynamic-config release pipelines from Slack."""

@@ -1,0 +1,1 @@
+"""The outside world: CLI, settings, pipelines file, and later Slack and the scheduler."""

@@ -1,0 +1,1 @@
+"""Pure domain of release-bot: no IO, no SQL, no Slack, no clock reads."""

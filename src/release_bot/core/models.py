@@ -1,0 +1,278 @@
+"""Domain models: flags, versions, pipelines, phases, releases, history events, notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+SYSTEM_ACTOR = "release-bot"
+
+
+class FlagKind(StrEnum):
+    """What a flag carries: a boolean gate or a JSON-object config."""
+
+    GATE = "gate"
+    CONFIG = "config"
+
+
+class Action(StrEnum):
+    """What a person can do to a running release."""
+
+    APPROVE = "approve"
+    PAUSE = "pause"
+    UNPAUSE = "unpause"
+    SKIP = "skip"
+    ABORT = "abort"
+    FULL_ROLLOUT = "full_rollout"
+
+    @property
+    def label(self) -> str:
+        """The words a person sees for this action."""
+        return _ACTION_LABELS[self]
+
+
+_ACTION_LABELS = {
+    Action.APPROVE: "Approve",
+    Action.PAUSE: "Pause",
+    Action.UNPAUSE: "Unpause",
+    Action.SKIP: "Skip",
+    Action.ABORT: "Abort",
+    Action.FULL_ROLLOUT: "Full Roll Out",
+}
+
+
+class ReleaseState(StrEnum):
+    """The one state a release is in."""
+
+    AWAITING_APPROVAL = "awaiting_approval"
+    BAKING = "baking"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+    @property
+    def terminal(self) -> bool:
+        """True for states that never change again."""
+        return self in (ReleaseState.COMPLETED, ReleaseState.ABORTED)
+
+
+class PhaseStatus(StrEnum):
+    """Where one phase of a release stands."""
+
+    PENDING = "pending"
+    AWAITING_APPROVAL = "awaiting_approval"
+    BAKING = "baking"
+    PAUSED = "paused"
+    DONE = "done"
+    SKIPPED = "skipped"
+    ROLLED_OUT = "rolled_out"
+    REVERTED = "reverted"
+    CANCELLED = "cancelled"
+
+    @property
+    def live(self) -> bool:
+        """True when this phase's scope serves the new version."""
+        return self in _LIVE_STATUSES
+
+
+_LIVE_STATUSES = {
+    PhaseStatus.BAKING,
+    PhaseStatus.PAUSED,
+    PhaseStatus.DONE,
+    PhaseStatus.SKIPPED,
+    PhaseStatus.ROLLED_OUT,
+}
+
+
+class Outcome(StrEnum):
+    """How an attempted action ended, as kept in the history."""
+
+    OK = "ok"
+    REFUSED = "refused"
+    DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class Version:
+    """An immutable numbered value of a flag."""
+
+    number: int
+    value: Any
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A feature gate or dynamic config and the version each environment serves as its base."""
+
+    key: str
+    kind: FlagKind
+    pipeline: str
+    salt: str
+    default_version: int
+    env_versions: Mapping[str, int] = field(default_factory=dict)
+
+    def base_version(self, environment: str) -> int:
+        """The version served in an environment when no release scope matches."""
+        return self.env_versions.get(environment, self.default_version)
+
+    def promoted(self, version: int, environments: tuple[str, ...]) -> Flag:
+        """This flag with `version` as the base of every given environment."""
+        bases = {**self.env_versions, **dict.fromkeys(environments, version)}
+        return replace(self, env_versions=bases)
+
+
+@dataclass(frozen=True)
+class ApprovalGate:
+    """Who must approve a phase before it starts, and how many distinct people."""
+
+    groups: tuple[str, ...] = ()
+    required: int = 1
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A scope (environments, optional percentage and attribute match), a gate and a bake."""
+
+    name: str
+    environments: tuple[str, ...]
+    percentage: float | None = None
+    match: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    approval: ApprovalGate | None = None
+    bake: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A named, ordered list of phases plus who may do what."""
+
+    name: str
+    phases: tuple[Phase, ...]
+    channel: str | None = None
+    allow_self_approval: bool = False
+    permissions: Mapping[Action, tuple[str, ...]] = field(default_factory=dict)
+    remind_every: timedelta = timedelta(hours=4)
+    escalate_after: timedelta = timedelta(hours=24)
+    escalate_to: tuple[str, ...] = ()
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        """Every environment any phase names, in first-seen order."""
+        return tuple(dict.fromkeys(env for phase in self.phases for env in phase.environments))
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One person's approval of one phase."""
+
+    phase: int
+    user: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Release:
+    """One run of a pipeline carrying a flag from its current version to a new one."""
+
+    id: int | None
+    flag_key: str
+    pipeline: Pipeline
+    from_version: int
+    to_version: int
+    triggered_by: str
+    created_at: datetime
+    state: ReleaseState
+    phase: int
+    phase_statuses: tuple[PhaseStatus, ...]
+    bake_ends_at: datetime | None = None
+    remaining: timedelta | None = None
+    approvals: tuple[Approval, ...] = ()
+    ended_at: datetime | None = None
+    revision: int = 0
+
+    @property
+    def current_phase(self) -> Phase:
+        """The phase the release is at now."""
+        return self.pipeline.phases[self.phase]
+
+    @property
+    def active(self) -> bool:
+        """True until the release completes or is aborted."""
+        return not self.state.terminal
+
+    def approvers(self, phase: int) -> tuple[str, ...]:
+        """Distinct users who approved the given phase, in order."""
+        return tuple(a.user for a in self.approvals if a.phase == phase)
+
+    def live_phases(self) -> tuple[int, ...]:
+        """Indexes of phases whose scope serves the new version right now."""
+        if not self.active:
+            return ()
+        return tuple(i for i, status in enumerate(self.phase_statuses) if status.live)
+
+    def describe_state(self) -> str:
+        """Compact state such as `baking(1)` or `completed`."""
+        if self.state.terminal:
+            return self.state.value
+        return f"{self.state.value}({self.phase})"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the append-only history of a flag."""
+
+    flag_key: str
+    at: datetime
+    actor: str
+    action: str
+    outcome: Outcome
+    message: str
+    release_id: int | None = None
+    phase: int | None = None
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str | None = None
+    rule: str | None = None
+
+
+class NoticeKind(StrEnum):
+    """Notifications a state change asks the outside world to deliver."""
+
+    RELEASE_STARTED = "release_started"
+    STATUS_CHANGED = "status_changed"
+    APPROVAL_NEEDED = "approval_needed"
+    ACTION_TAKEN = "action_taken"
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A message to deliver once the transaction that caused it commits."""
+
+    kind: NoticeKind
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A person's request to act on a release, issued for a given phase (None: the current one)."""
+
+    release_id: int
+    action: Action
+    actor: str
+    phase: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a decision produced: the new release, history events and notifications."""
+
+    release: Release
+    events: tuple[Event, ...]
+    notifications: tuple[Notification, ...]

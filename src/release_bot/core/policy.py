@@ -1,0 +1,45 @@
+"""Who may act: principals per action and the Membership port that answers group questions."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from release_bot.core.models import Action, Release
+
+
+class Membership(Protocol):
+    """Answers whether a user belongs to a group (`@handle` or a group id such as `S0123`)."""
+
+    def is_member(self, user_id: str, group: str) -> bool:
+        """True if user_id is in group; raise MembershipUnavailable if that cannot be known."""
+        ...
+
+
+def is_user_id(principal: str) -> bool:
+    """True for Slack user ids (`U…`, `W…`), which name one person rather than a group."""
+    return principal[:1] in ("U", "W") and principal.isalnum() and principal.isupper()
+
+
+def principals_for(release: Release, action: Action) -> tuple[str, ...] | None:
+    """Who may take the action on this release now; None means anyone."""
+    if action is Action.APPROVE:
+        gate = release.current_phase.approval
+        if gate is not None and gate.groups:
+            return gate.groups
+    listed = release.pipeline.permissions.get(action)
+    return listed if listed else None
+
+
+def may_act(user_id: str, principals: tuple[str, ...] | None, membership: Membership) -> bool:
+    """True when the user is one of the principals or belongs to one of their groups."""
+    if principals is None:
+        return True
+    if user_id in principals:
+        return True
+    return any(membership.is_member(user_id, p) for p in principals if not is_user_id(p))
+
+
+def describe_principals(principals: tuple[str, ...]) -> str:
+    """`@a`, `@a or @b`, `@a, @b or <@U1>` for messages."""
+    names = [f"<@{p}>" if is_user_id(p) else p for p in principals]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

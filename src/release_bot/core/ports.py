@@ -1,0 +1,113 @@
+"""What the core needs from storage: repositories and a unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from release_bot.core.models import Event, Flag, Notification, Release, Version
+
+
+class FlagRepository(Protocol):
+    """Flags and their immutable versions."""
+
+    def get(self, key: str) -> Flag | None:
+        """The flag with this key, or None."""
+        ...
+
+    def add(self, flag: Flag) -> None:
+        """Store a new flag."""
+        ...
+
+    def save(self, flag: Flag) -> None:
+        """Store a changed flag (its base versions)."""
+        ...
+
+    def list(self) -> Sequence[Flag]:
+        """Every flag, by key."""
+        ...
+
+    def add_version(self, key: str, version: Version) -> None:
+        """Store a new immutable version of a flag."""
+        ...
+
+    def versions(self, key: str) -> dict[int, Version]:
+        """Every version of a flag by number."""
+        ...
+
+
+class ReleaseRepository(Protocol):
+    """Releases, saved with a compare-and-swap on their revision."""
+
+    def get(self, release_id: int) -> Release | None:
+        """The release with this id, or None."""
+        ...
+
+    def add(self, release: Release) -> Release:
+        """Store a new release and return it with its id."""
+        ...
+
+    def save(self, release: Release) -> Release:
+        """Store a changed release unless it changed since read (else ConcurrentUpdate)."""
+        ...
+
+    def active_for_flag(self, key: str) -> Release | None:
+        """The flag's active release, or None."""
+        ...
+
+    def list(self, *, active_only: bool = False, flag_key: str | None = None) -> Sequence[Release]:
+        """Releases, newest first."""
+        ...
+
+    def due(self, now: datetime) -> Sequence[int]:
+        """Ids of baking releases whose bake timer has ended at now."""
+        ...
+
+
+class HistoryRepository(Protocol):
+    """The append-only history."""
+
+    def append(self, event: Event) -> None:
+        """Add one event."""
+        ...
+
+    def for_flag(self, key: str) -> Sequence[Event]:
+        """A flag's events, oldest first."""
+        ...
+
+    def for_release(self, release_id: int) -> Sequence[Event]:
+        """A release's events, oldest first."""
+        ...
+
+
+class Outbox(Protocol):
+    """Notifications written in the same transaction as the change that caused them."""
+
+    def put(self, release_id: int, channel: str | None, notification: Notification,
+            now: datetime) -> None:
+        """Queue one notification for delivery after commit."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository."""
+
+    flags: FlagRepository
+    releases: ReleaseRepository
+    history: HistoryRepository
+    outbox: Outbox
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def commit(self) -> None:
+        """Make the transaction's changes durable (ConcurrentUpdate if a CAS failed)."""
+        ...
+
+    def rollback(self) -> None:
+        """Drop the transaction's changes."""
+        ...

@@ -1,0 +1,211 @@
+"""Use cases: every interface (CLI, Slack, scheduler) changes releases through these."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from release_bot.core import transitions
+from release_bot.core.errors import (
+    ConcurrentUpdate,
+    InvalidInput,
+    MembershipUnavailable,
+    NotFound,
+    RuleBroken,
+)
+from release_bot.core.evaluation import serve
+from release_bot.core.models import (
+    Command,
+    Event,
+    Flag,
+    FlagKind,
+    Outcome,
+    Pipeline,
+    Release,
+    ReleaseState,
+    Transition,
+    Version,
+)
+from release_bot.core.policy import Membership
+from release_bot.core.ports import UnitOfWork
+from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
+
+FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+CAS_ATTEMPTS = 20
+
+
+class ReleaseService:
+    """The release use cases over a unit-of-work factory, the pipelines and group membership."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], pipelines: Mapping[str, Pipeline],
+                 membership: Membership) -> None:
+        self.uow = uow
+        self.pipelines = pipelines
+        self.membership = membership
+
+    def _pipeline(self, name: str) -> Pipeline:
+        pipeline = self.pipelines.get(name)
+        if pipeline is None:
+            known = ", ".join(sorted(self.pipelines)) or "none"
+            raise NotFound(f"There is no pipeline *{name}* in the pipelines file (known: {known}).")
+        return pipeline
+
+    def create_flag(self, key: str, kind: FlagKind, pipeline: str, value: Any, actor: str,
+                    now: datetime) -> Flag:
+        """Create a flag at version 1 with its value as the base of every environment."""
+        if not FLAG_KEY.match(key):
+            raise InvalidInput(
+                f"'{key}' is not a valid flag key: use letters, digits, '_', '.' or '-'."
+            )
+        self._pipeline(pipeline)
+        check(ValueFitsKind(kind, value))
+        with self.uow() as uow:
+            if uow.flags.get(key) is not None:
+                raise InvalidInput(f"Flag `{key}` already exists.")
+            flag = Flag(key=key, kind=kind, pipeline=pipeline, salt=key, default_version=1)
+            uow.flags.add(flag)
+            uow.flags.add_version(key, Version(1, value, now, actor))
+            uow.history.append(Event(
+                flag_key=key, at=now, actor=actor, action="create", outcome=Outcome.OK,
+                message=f"created {kind.value} `{key}` at version 1 on pipeline *{pipeline}*",
+            ))
+            uow.commit()
+        return flag
+
+    def start_release(self, key: str, value: Any, actor: str, now: datetime) -> Release:
+        """Create version N+1 of the flag and trigger a release of it through its pipeline."""
+        with self.uow() as uow:
+            flag = self._flag(uow, key)
+            pipeline = self._pipeline(flag.pipeline)
+            versions = uow.flags.versions(key)
+            current = tuple(versions[flag.base_version(e)].value for e in pipeline.environments)
+            try:
+                check(
+                    ValueFitsKind(flag.kind, value),
+                    ValueChanges(key, current, value),
+                    OneActiveReleasePerFlag(key, uow.releases.active_for_flag(key)),
+                )
+            except RuleBroken as error:
+                uow.history.append(Event(
+                    flag_key=key, at=now, actor=actor, action=transitions.TRIGGER_ACTION,
+                    outcome=error.outcome, message=error.message, rule=error.rule_name,
+                ))
+                uow.commit()
+                raise
+            number = max(versions) + 1
+            uow.flags.add_version(key, Version(number, value, now, actor))
+            transition = transitions.start(flag, pipeline, number, actor, now)
+            release = self._record(uow, None, transition, now)
+            uow.commit()
+        return release
+
+    def act(self, command: Command, now: datetime) -> Release:
+        """Carry out a person's action; refusals and denials are kept in the history and raised."""
+        for _ in range(CAS_ATTEMPTS):
+            with self.uow() as uow:
+                release = self._release(uow, command.release_id)
+                try:
+                    transition = transitions.decide(release, command, now, self.membership)
+                except (RuleBroken, MembershipUnavailable) as error:
+                    uow.history.append(transitions.refusal(release, command, error, now))
+                    uow.commit()
+                    raise
+                try:
+                    saved = self._record(uow, release, transition, now)
+                    uow.commit()
+                except ConcurrentUpdate:
+                    continue
+                return saved
+        raise ConcurrentUpdate(
+            f"Release #{command.release_id} kept changing while we tried — look again and retry."
+        )
+
+    def advance_due(self, now: datetime) -> list[Release]:
+        """End every bake timer that is due at now; each release in its own transaction."""
+        with self.uow() as uow:
+            due = list(uow.releases.due(now))
+        advanced = []
+        for release_id in due:
+            with self.uow() as uow:
+                release = uow.releases.get(release_id)
+                transition = transitions.timer_end(release, now) if release else None
+                if transition is None:
+                    continue
+                try:
+                    advanced.append(self._record(uow, release, transition, now))
+                    uow.commit()
+                except ConcurrentUpdate:
+                    continue
+        return advanced
+
+    def release(self, release_id: int) -> Release:
+        """One release."""
+        with self.uow() as uow:
+            return self._release(uow, release_id)
+
+    def releases(self, *, active_only: bool = False, flag_key: str | None = None
+                 ) -> Sequence[Release]:
+        """Releases, newest first."""
+        with self.uow() as uow:
+            return uow.releases.list(active_only=active_only, flag_key=flag_key)
+
+    def flags(self) -> Sequence[Flag]:
+        """Every flag."""
+        with self.uow() as uow:
+            return uow.flags.list()
+
+    def flag(self, key: str) -> tuple[Flag, dict[int, Version], Release | None]:
+        """A flag, its versions and its active release."""
+        with self.uow() as uow:
+            flag = self._flag(uow, key)
+            return flag, uow.flags.versions(key), uow.releases.active_for_flag(key)
+
+    def history(self, key: str) -> Sequence[Event]:
+        """A flag's history, oldest first."""
+        with self.uow() as uow:
+            self._flag(uow, key)
+            return uow.history.for_flag(key)
+
+    def evaluate(self, key: str, environment: str, unit_id: str,
+                 attributes: Mapping[str, str]) -> Any:
+        """The value the flag serves in an environment to a unit with attributes."""
+        flag, versions, release = self.flag(key)
+        values = {number: version.value for number, version in versions.items()}
+        return serve(flag, values, release, environment, unit_id, attributes)
+
+    @staticmethod
+    def _flag(uow: UnitOfWork, key: str) -> Flag:
+        flag = uow.flags.get(key)
+        if flag is None:
+            raise NotFound(f"There is no flag `{key}`.")
+        return flag
+
+    @staticmethod
+    def _release(uow: UnitOfWork, release_id: int) -> Release:
+        release = uow.releases.get(release_id)
+        if release is None:
+            raise NotFound(f"There is no release #{release_id}.")
+        return release
+
+    @staticmethod
+    def _record(uow: UnitOfWork, before: Release | None, transition: Transition,
+                now: datetime) -> Release:
+        """Persist a transition: the release (CAS), the flag on completion, history, outbox."""
+        after = transition.release
+        saved = uow.releases.add(after) if before is None else uow.releases.save(after)
+        assert saved.id is not None
+        if saved.state is ReleaseState.COMPLETED:
+            flag = ReleaseService._flag(uow, saved.flag_key)
+            uow.flags.save(flag.promoted(saved.to_version, saved.pipeline.environments))
+        for event in transition.events:
+            uow.history.append(_with_release(event, saved.id))
+        for notification in transition.notifications:
+            uow.outbox.put(saved.id, saved.pipeline.channel, notification, now)
+        return saved
+
+
+def _with_release(event: Event, release_id: int) -> Event:
+    return replace(event, release_id=release_id)
