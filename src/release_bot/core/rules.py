@@ -226,3 +226,18 @@ class ValueChanges(Rule):
         if all(value == self.new for value in self.current):
             return f"`{self.flag_key}` already has that value — a release would change nothing."
         return None
+
+
+def awaits_approval_from(release: Release, user_id: str, membership: Membership) -> bool:
+    """True when the release waits for an approval this user may give and has not given."""
+    if release.state is not ReleaseState.AWAITING_APPROVAL:
+        return False
+    try:
+        check(
+            ActorIsPermitted(release, Action.APPROVE, user_id, membership),
+            NoSelfApproval(release, user_id),
+            ApprovalIsDistinct(release, user_id),
+        )
+    except RuleBroken:
+        return False
+    return True

@@ -170,13 +170,20 @@ def start(flag: Flag, pipeline: Pipeline, to_version: int, actor: str, now: date
     return _finish(steps, draft, TRIGGER_ACTION, actor, message, triggered=True)
 
 
+def applicable(release: Release, action: Action, phase: int | None) -> None:
+    """Raise RuleBroken unless the action still applies to the release (active, phase, state)."""
+    check(
+        ReleaseIsActive(release),
+        ActionIsForCurrentPhase(release, phase),
+        ActionFitsState(release, action),
+    )
+
+
 def decide(release: Release, command: Command, now: datetime, membership: Membership) -> Transition:
     """Apply a person's action, or raise RuleBroken with the rule that refused or denied it."""
     action = command.action
+    applicable(release, action, command.phase)
     check(
-        ReleaseIsActive(release),
-        ActionIsForCurrentPhase(release, command.phase),
-        ActionFitsState(release, action),
         AbortHasReason(action, command.reason),
         ActorIsPermitted(release, action, command.actor, membership),
     )
