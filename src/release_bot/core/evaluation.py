@@ -17,8 +17,9 @@ def bucket(salt: str, unit_id: str) -> int:
     return int.from_bytes(digest[:8], "big") % BUCKETS
 
 
-def scope_matches(phase: Phase, environment: str, unit_bucket: int,
-                  attributes: Mapping[str, str]) -> bool:
+def scope_matches(
+    phase: Phase, environment: str, unit_bucket: int, attributes: Mapping[str, str]
+) -> bool:
     """True when the environment, bucket and attributes fall inside the phase's scope."""
     if environment not in phase.environments:
         return False
@@ -30,8 +31,13 @@ def scope_matches(phase: Phase, environment: str, unit_bucket: int,
     )
 
 
-def served_version(flag: Flag, release: Release | None, environment: str, unit_id: str,
-                   attributes: Mapping[str, str]) -> int:
+def served_version(
+    flag: Flag,
+    release: Release | None,
+    environment: str,
+    unit_id: str,
+    attributes: Mapping[str, str],
+) -> int:
     """The version number flag serves in an environment to a unit with attributes."""
     if release is not None and release.active:
         unit_bucket = bucket(flag.salt, unit_id)
@@ -41,7 +47,13 @@ def served_version(flag: Flag, release: Release | None, environment: str, unit_i
     return flag.base_version(environment)
 
 
-def serve(flag: Flag, versions: Mapping[int, Any], release: Release | None, environment: str,
-          unit_id: str, attributes: Mapping[str, str]) -> Any:
+def serve(
+    flag: Flag,
+    versions: Mapping[int, Any],
+    release: Release | None,
+    environment: str,
+    unit_id: str,
+    attributes: Mapping[str, str],
+) -> Any:
     """The value flag serves in an environment to a unit with attributes."""
     return versions[served_version(flag, release, environment, unit_id, attributes)]

@@ -43,4 +43,3 @@ def describe_principals(principals: tuple[str, ...]) -> str:
     """`@a`, `@a or @b`, `@a, @b or <@U1>` for messages."""
     names = [f"<@{p}>" if is_user_id(p) else p for p in principals]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-

@@ -85,8 +85,9 @@ class HistoryRepository(Protocol):
 class Outbox(Protocol):
     """Notifications written in the same transaction as the change that caused them."""
 
-    def put(self, release_id: int, channel: str | None, notification: Notification,
-            now: datetime) -> None:
+    def put(
+        self, release_id: int, channel: str | None, notification: Notification, now: datetime
+    ) -> None:
         """Queue one notification for delivery after commit."""
         ...
 
@@ -101,8 +102,12 @@ class UnitOfWork(Protocol):
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
     def commit(self) -> None:
         """Make the transaction's changes durable (ConcurrentUpdate if a CAS failed)."""

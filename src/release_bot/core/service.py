@@ -40,8 +40,12 @@ CAS_ATTEMPTS = 20
 class ReleaseService:
     """The release use cases over a unit-of-work factory, the pipelines and group membership."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork], pipelines: Mapping[str, Pipeline],
-                 membership: Membership) -> None:
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        pipelines: Mapping[str, Pipeline],
+        membership: Membership,
+    ) -> None:
         self.uow = uow
         self.pipelines = pipelines
         self.membership = membership
@@ -53,8 +57,9 @@ class ReleaseService:
             raise NotFound(f"There is no pipeline *{name}* in the pipelines file (known: {known}).")
         return pipeline
 
-    def create_flag(self, key: str, kind: FlagKind, pipeline: str, value: Any, actor: str,
-                    now: datetime) -> Flag:
+    def create_flag(
+        self, key: str, kind: FlagKind, pipeline: str, value: Any, actor: str, now: datetime
+    ) -> Flag:
         """Create a flag at version 1 with its value as the base of every environment."""
         if not FLAG_KEY.match(key):
             raise InvalidInput(
@@ -68,10 +73,16 @@ class ReleaseService:
             flag = Flag(key=key, kind=kind, pipeline=pipeline, salt=key, default_version=1)
             uow.flags.add(flag)
             uow.flags.add_version(key, Version(1, value, now, actor))
-            uow.history.append(Event(
-                flag_key=key, at=now, actor=actor, action="create", outcome=Outcome.OK,
-                message=f"created {kind.value} `{key}` at version 1 on pipeline *{pipeline}*",
-            ))
+            uow.history.append(
+                Event(
+                    flag_key=key,
+                    at=now,
+                    actor=actor,
+                    action="create",
+                    outcome=Outcome.OK,
+                    message=f"created {kind.value} `{key}` at version 1 on pipeline *{pipeline}*",
+                )
+            )
             uow.commit()
         return flag
 
@@ -89,10 +100,17 @@ class ReleaseService:
                     OneActiveReleasePerFlag(key, uow.releases.active_for_flag(key)),
                 )
             except RuleBroken as error:
-                uow.history.append(Event(
-                    flag_key=key, at=now, actor=actor, action=transitions.TRIGGER_ACTION,
-                    outcome=error.outcome, message=error.message, rule=error.rule_name,
-                ))
+                uow.history.append(
+                    Event(
+                        flag_key=key,
+                        at=now,
+                        actor=actor,
+                        action=transitions.TRIGGER_ACTION,
+                        outcome=error.outcome,
+                        message=error.message,
+                        rule=error.rule_name,
+                    )
+                )
                 uow.commit()
                 raise
             number = max(versions) + 1
@@ -146,8 +164,9 @@ class ReleaseService:
         with self.uow() as uow:
             return self._release(uow, release_id)
 
-    def releases(self, *, active_only: bool = False, flag_key: str | None = None
-                 ) -> Sequence[Release]:
+    def releases(
+        self, *, active_only: bool = False, flag_key: str | None = None
+    ) -> Sequence[Release]:
         """Releases, newest first."""
         with self.uow() as uow:
             return uow.releases.list(active_only=active_only, flag_key=flag_key)
@@ -169,8 +188,9 @@ class ReleaseService:
             self._flag(uow, key)
             return uow.history.for_flag(key)
 
-    def evaluate(self, key: str, environment: str, unit_id: str,
-                 attributes: Mapping[str, str]) -> Any:
+    def evaluate(
+        self, key: str, environment: str, unit_id: str, attributes: Mapping[str, str]
+    ) -> Any:
         """The value the flag serves in an environment to a unit with attributes."""
         flag, versions, release = self.flag(key)
         values = {number: version.value for number, version in versions.items()}
@@ -191,8 +211,9 @@ class ReleaseService:
         return release
 
     @staticmethod
-    def _record(uow: UnitOfWork, before: Release | None, transition: Transition,
-                now: datetime) -> Release:
+    def _record(
+        uow: UnitOfWork, before: Release | None, transition: Transition, now: datetime
+    ) -> Release:
         """Persist a transition: the release (CAS), the flag on completion, history, outbox."""
         after = transition.release
         saved = uow.releases.add(after) if before is None else uow.releases.save(after)

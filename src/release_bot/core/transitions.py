@@ -120,9 +120,13 @@ class _Steps:
     def abort(self) -> None:
         """Drop every live scope; the bases were never touched, so the old values return."""
         statuses = tuple(
-            PhaseStatus.REVERTED if s.live else
-            (PhaseStatus.CANCELLED if s in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL)
-             else s)
+            PhaseStatus.REVERTED
+            if s.live
+            else (
+                PhaseStatus.CANCELLED
+                if s in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL)
+                else s
+            )
             for s in self.release.phase_statuses
         )
         self._set(
@@ -137,9 +141,13 @@ class _Steps:
     def full_rollout(self) -> None:
         """Put every remaining phase live at once and complete."""
         statuses = tuple(
-            PhaseStatus.SKIPPED if s in (PhaseStatus.BAKING, PhaseStatus.PAUSED) else
-            (PhaseStatus.ROLLED_OUT if s in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL)
-             else s)
+            PhaseStatus.SKIPPED
+            if s in (PhaseStatus.BAKING, PhaseStatus.PAUSED)
+            else (
+                PhaseStatus.ROLLED_OUT
+                if s in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL)
+                else s
+            )
             for s in self.release.phase_statuses
         )
         self._set(phase_statuses=statuses)
@@ -211,13 +219,20 @@ def decide(release: Release, command: Command, now: datetime, membership: Member
     else:
         steps.full_rollout()
         message = "rolled out every remaining phase at once"
-    steps.notes.insert(0, Notification(NoticeKind.ACTION_TAKEN, {
-        "phase": release.phase, "action": action.value, "actor": command.actor,
-        "reason": command.reason, "message": message,
-    }))
-    return _finish(
-        steps, release, action.value, command.actor, message, reason=command.reason
+    steps.notes.insert(
+        0,
+        Notification(
+            NoticeKind.ACTION_TAKEN,
+            {
+                "phase": release.phase,
+                "action": action.value,
+                "actor": command.actor,
+                "reason": command.reason,
+                "message": message,
+            },
+        ),
     )
+    return _finish(steps, release, action.value, command.actor, message, reason=command.reason)
 
 
 def timer_end(release: Release, now: datetime) -> Transition | None:
@@ -249,8 +264,16 @@ def refusal(release: Release, command: Command, error: DomainError, now: datetim
     )
 
 
-def _finish(steps: _Steps, before: Release, action: str, actor: str, message: str, *,
-            triggered: bool = False, reason: str | None = None) -> Transition:
+def _finish(
+    steps: _Steps,
+    before: Release,
+    action: str,
+    actor: str,
+    message: str,
+    *,
+    triggered: bool = False,
+    reason: str | None = None,
+) -> Transition:
     """Wrap the accumulated steps into one history event and the notifications to deliver."""
     after = steps.release
     notes = list(steps.notes)
