@@ -47,8 +47,6 @@ def test_create_flag_refuses_a_bad_key(key):
     assert store.flags == {}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: FLAG_KEY uses re.match with `$`, which also "
-                   "matches before a trailing newline (service.py create_flag)")
 def test_create_flag_refuses_a_key_with_a_trailing_newline():
     svc, store = make_service()
     with pytest.raises(InvalidInput):

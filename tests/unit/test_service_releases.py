@@ -116,16 +116,12 @@ def test_a_start_that_changes_nothing_or_has_the_wrong_kind_is_refused_and_recor
     assert svc.releases() == [] and list(svc.flag("f")[1]) == [1]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: ValueChanges compares with ==, so JSON true "
-                   "equals 1 and a config change from 1 to true is refused (rules.py ValueChanges)")
 def test_a_config_change_from_1_to_true_is_a_change():
     svc, _ = with_flag({"limit": 1}, kind=FlagKind.CONFIG)
     release = svc.start_release("f", {"limit": True}, TRIGGERER, NOW)
     assert release.to_version == 2
 
 
-@pytest.mark.xfail(strict=True, reason="bug: transitions.start takes from_version from "
-                   "flag.default_version, which completion never promotes (transitions.py start)")
 def test_the_next_release_starts_from_the_version_the_pipeline_serves():
     svc, _ = with_flag()
     first = svc.start_release("f", True, TRIGGERER, NOW)
@@ -284,9 +280,6 @@ def test_advance_due_moves_only_the_releases_whose_timer_has_ended():
     assert len(timers) == 1 and timers[0].release_id == fast.id
 
 
-@pytest.mark.xfail(strict=True, reason="bug: advance_due appends the release to its result "
-                   "before uow.commit(), so a commit-time ConcurrentUpdate reports a move that "
-                   "never happened (service.py advance_due)")
 def test_advance_due_does_not_report_a_move_whose_commit_failed():
     svc, store = with_flag()
     release = svc.start_release("f", True, TRIGGERER, NOW)

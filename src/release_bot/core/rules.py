@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -101,8 +102,10 @@ class ActionFitsState(Rule):
         phase = r.current_phase.name
         if r.state is ReleaseState.AWAITING_APPROVAL:
             why = f"Phase *{phase}* is waiting for approval"
-        elif action is Action.APPROVE:
+        elif action is Action.APPROVE and r.current_phase.approval is not None:
             why = f"Phase *{phase}* is already approved and live"
+        elif action is Action.APPROVE:
+            why = f"Phase *{phase}* is live and needs no approval"
         elif r.state is ReleaseState.BAKING:
             why = f"Phase *{phase}* is live and baking — nothing is waiting for approval or paused"
         else:
@@ -223,9 +226,15 @@ class ValueChanges(Rule):
     new: Any
 
     def broken(self) -> str | None:
-        if all(value == self.new for value in self.current):
+        new = _canonical(self.new)
+        if all(_canonical(value) == new for value in self.current):
             return f"`{self.flag_key}` already has that value — a release would change nothing."
         return None
+
+
+def _canonical(value: Any) -> str:
+    """JSON text that tells `1` from `true` and ignores key order."""
+    return json.dumps(value, sort_keys=True)
 
 
 def awaits_approval_from(release: Release, user_id: str, membership: Membership) -> bool:

@@ -61,7 +61,7 @@ class ReleaseService:
         self, key: str, kind: FlagKind, pipeline: str, value: Any, actor: str, now: datetime
     ) -> Flag:
         """Create a flag at version 1 with its value as the base of every environment."""
-        if not FLAG_KEY.match(key):
+        if not FLAG_KEY.fullmatch(key):
             raise InvalidInput(
                 f"'{key}' is not a valid flag key: use letters, digits, '_', '.' or '-'."
             )
@@ -153,10 +153,11 @@ class ReleaseService:
                 if transition is None:
                     continue
                 try:
-                    advanced.append(self._record(uow, release, transition, now))
+                    saved = self._record(uow, release, transition, now)
                     uow.commit()
                 except ConcurrentUpdate:
                     continue
+                advanced.append(saved)
         return advanced
 
     def release(self, release_id: int) -> Release:

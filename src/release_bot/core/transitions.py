@@ -160,7 +160,7 @@ def start(flag: Flag, pipeline: Pipeline, to_version: int, actor: str, now: date
         id=None,
         flag_key=flag.key,
         pipeline=pipeline,
-        from_version=flag.default_version,
+        from_version=flag.base_version(pipeline.environments[0]),
         to_version=to_version,
         triggered_by=actor,
         created_at=now,
