@@ -1,0 +1,61 @@
+"""Block Kit builders of the Slack app, in one place to import from.
+
+Every builder is a pure function of a `ReleaseSnapshot` (or plain data) and `now`: no IO, no
+clock, no database. They build `slack_sdk.models` objects and let slack_sdk check Slack's limits
+before returning; callers send `[b.to_dict() for b in blocks]` or `view.to_dict()`.
+
+- status message: `status_blocks`, `status_text` (status.py)
+- replies: `action_reply_text`, `refusal_blocks`, `approval_needed_text`, `ending_text`
+  (status.py)
+- modals: `confirm_modal`, `metadata_from_view`, `reason_from_view`, `start_modal`,
+  `start_values_from_view` (modals.py)
+- `/release`: `help_blocks`, `list_blocks`, `history_blocks`, `history_page_from_value`
+  (command_views.py)
+- App Home: `home_view` (home.py)
+"""
+
+from release_bot.bot.slack.command_views import (
+    help_blocks,
+    history_blocks,
+    history_page_from_value,
+    history_value,
+    list_blocks,
+)
+from release_bot.bot.slack.home import home_view
+from release_bot.bot.slack.modals import (
+    confirm_modal,
+    metadata_from_view,
+    reason_from_view,
+    start_modal,
+    start_values_from_view,
+)
+from release_bot.bot.slack.snapshot import ReleaseSnapshot
+from release_bot.bot.slack.status import (
+    action_reply_text,
+    approval_needed_text,
+    ending_text,
+    refusal_blocks,
+    status_blocks,
+    status_text,
+)
+
+__all__ = [
+    "ReleaseSnapshot",
+    "action_reply_text",
+    "approval_needed_text",
+    "confirm_modal",
+    "ending_text",
+    "help_blocks",
+    "history_blocks",
+    "history_page_from_value",
+    "history_value",
+    "home_view",
+    "list_blocks",
+    "metadata_from_view",
+    "reason_from_view",
+    "refusal_blocks",
+    "start_modal",
+    "start_values_from_view",
+    "status_blocks",
+    "status_text",
+]
