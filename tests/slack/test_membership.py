@@ -49,9 +49,7 @@ def test_handles_and_ids_answer_membership(membership: SlackMembership) -> None:
     assert not membership.is_member(CAROL, "@approvers")
     assert membership.is_member(BOB, APPROVERS)
     assert membership.group_id("@approvers") == membership.group_id("approvers") == APPROVERS
-    assert membership.mentions(["@approvers", "@nobody"]) == {
-        "@approvers": f"<!subteam^{APPROVERS}>"
-    }
+    assert membership.group_ids(["@approvers", "@nobody"]) == {"@approvers": APPROVERS}
 
 
 def test_groups_slack_does_not_know_are_not_memberships_and_are_listed(

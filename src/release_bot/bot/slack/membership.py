@@ -77,10 +77,10 @@ class SlackMembership:
             log.warning("no mention for %s: %s", handle, exc.message)
             return None
 
-    def mentions(self, handles: Iterable[str]) -> dict[str, str]:
-        """`<!subteam^S…>` for each handle that resolves; others are left out."""
+    def group_ids(self, handles: Iterable[str]) -> dict[str, str]:
+        """The group id (`S…`) of each handle that resolves; others are left out."""
         ids = {handle: self.group_id(handle) for handle in handles}
-        return {handle: f"<!subteam^{gid}>" for handle, gid in ids.items() if gid is not None}
+        return {handle: gid for handle, gid in ids.items() if gid is not None}
 
     def unknown_groups(self) -> frozenset[str]:
         """Groups asked about (as written) that Slack does not know, for the app to log."""
