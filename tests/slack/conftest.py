@@ -6,9 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from fake_slack import BOT_TOKEN, FakeSlack
+from harness import RunningBot
 from slack_sdk import WebClient
 
 from release_bot.bot.slack.client import make_web_client
+from release_bot.storage import Database
 
 
 @pytest.fixture
@@ -22,3 +24,11 @@ def fake_slack() -> Iterator[FakeSlack]:
 def slack_client(fake_slack: FakeSlack) -> WebClient:
     """The bot's WebClient (retries included) talking to fake_slack."""
     return make_web_client(BOT_TOKEN, base_url=fake_slack.base_url)
+
+
+@pytest.fixture
+def bot(fake_slack: FakeSlack, database: Database) -> Iterator[RunningBot]:
+    """release-bot serving on a free port against fake_slack and a fresh database."""
+    running = RunningBot(fake_slack, database)
+    yield running
+    running.close()

@@ -95,10 +95,25 @@ class Outbox(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
-    flags: FlagRepository
-    releases: ReleaseRepository
-    history: HistoryRepository
-    outbox: Outbox
+    @property
+    def flags(self) -> FlagRepository:
+        """Flags and versions."""
+        ...
+
+    @property
+    def releases(self) -> ReleaseRepository:
+        """Releases."""
+        ...
+
+    @property
+    def history(self) -> HistoryRepository:
+        """The history."""
+        ...
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox."""
+        ...
 
     def __enter__(self) -> Self: ...
 

@@ -1,0 +1,186 @@
+"""Plain-data and plain-text views of flags, releases and history for the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from release_bot.core.durations import format_duration
+from release_bot.core.models import Event, Flag, PhaseStatus, Release, ReleaseState, Version
+from release_bot.core.rules import allowed_actions
+
+_MRKDWN = re.compile(r"[*`]")
+_MARKS = {
+    PhaseStatus.PENDING: "○",
+    PhaseStatus.AWAITING_APPROVAL: "⏸",
+    PhaseStatus.BAKING: "●",
+    PhaseStatus.PAUSED: "‖",
+    PhaseStatus.DONE: "✓",
+    PhaseStatus.SKIPPED: "»",
+    PhaseStatus.ROLLED_OUT: "✓",
+    PhaseStatus.REVERTED: "↩",
+    PhaseStatus.CANCELLED: "✗",
+}
+
+
+def plain(text: str) -> str:
+    """Drop Slack's mrkdwn emphasis for a terminal."""
+    return _MRKDWN.sub("", text)
+
+
+def compact(value: Any) -> str:
+    """A value as one line of JSON."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def release_data(release: Release, versions: Mapping[int, Version]) -> dict[str, Any]:
+    """A release as JSON-ready data (what `release show --json` prints)."""
+    r = release
+    phases = []
+    for index, (phase, status) in enumerate(zip(r.pipeline.phases, r.phase_statuses, strict=True)):
+        gate = phase.approval
+        phases.append(
+            {
+                "index": index,
+                "name": phase.name,
+                "status": status.value,
+                "environments": list(phase.environments),
+                "percentage": phase.percentage,
+                "match": {k: list(v) for k, v in phase.match.items()},
+                "bake_seconds": phase.bake.total_seconds(),
+                "approval": None
+                if gate is None
+                else {
+                    "groups": list(gate.groups),
+                    "required": gate.required,
+                    "approved_by": list(r.approvers(index)),
+                },
+            }
+        )
+    return {
+        "id": r.id,
+        "flag": r.flag_key,
+        "pipeline": r.pipeline.name,
+        "state": r.state.value,
+        "phase": r.phase,
+        "phase_name": r.current_phase.name,
+        "phases": phases,
+        "approvals": [{"phase": a.phase, "user": a.user, "at": _iso(a.at)} for a in r.approvals],
+        "bake_ends_at": _iso(r.bake_ends_at),
+        "remaining": r.remaining.total_seconds() if r.remaining is not None else None,
+        "actions": [a.value for a in allowed_actions(r.state)],
+        "from_version": r.from_version,
+        "to_version": r.to_version,
+        "from_value": versions[r.from_version].value if r.from_version in versions else None,
+        "to_value": versions[r.to_version].value if r.to_version in versions else None,
+        "triggered_by": r.triggered_by,
+        "created_at": _iso(r.created_at),
+        "ended_at": _iso(r.ended_at),
+    }
+
+
+def _phase_line(release: Release, index: int, now: datetime) -> str:
+    phase, status = release.pipeline.phases[index], release.phase_statuses[index]
+    scope = ", ".join(phase.environments)
+    if phase.percentage is not None:
+        scope += f" {phase.percentage:g}%"
+    if phase.match:
+        scope += " where " + ", ".join(f"{k} in {list(v)}" for k, v in phase.match.items())
+    detail = status.value.replace("_", " ")
+    if status is PhaseStatus.BAKING and release.bake_ends_at is not None:
+        detail += f", next step in {format_duration(release.bake_ends_at - now)}"
+    elif status is PhaseStatus.PAUSED and release.remaining is not None:
+        detail += f", {format_duration(release.remaining)} left"
+    if phase.approval and status in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL):
+        who = " or ".join(phase.approval.groups) or "any approver"
+        got = len(release.approvers(index))
+        detail += f" — {got} of {phase.approval.required} approvals from {who}"
+    return f"  {_MARKS[status]} {index + 1}. {phase.name} [{scope}]: {detail}"
+
+
+def release_text(release: Release, versions: Mapping[int, Version], now: datetime) -> str:
+    """A release as a few readable lines."""
+    r = release
+    old = versions.get(r.from_version)
+    new = versions.get(r.to_version)
+    lines = [
+        f"Release #{r.id} of {r.flag_key} — {r.describe_state()} (pipeline {r.pipeline.name})",
+        f"  v{r.from_version} → v{r.to_version}: {compact(old.value if old else None)} → "
+        f"{compact(new.value if new else None)}; started by {r.triggered_by} "
+        f"at {r.created_at:%Y-%m-%d %H:%M} UTC",
+    ]
+    lines += [_phase_line(r, i, now) for i in range(len(r.pipeline.phases))]
+    actions = allowed_actions(r.state)
+    if actions:
+        lines.append("  Actions now: " + ", ".join(a.label for a in actions))
+    elif r.state is ReleaseState.COMPLETED:
+        lines.append(f"  Completed at {r.ended_at:%Y-%m-%d %H:%M} UTC")
+    else:
+        lines.append(f"  Aborted at {r.ended_at:%Y-%m-%d %H:%M} UTC")
+    return "\n".join(lines)
+
+
+def release_row(release: Release) -> str:
+    """One line per release for `release list`."""
+    r = release
+    return (
+        f"#{r.id}\t{r.flag_key}\t{r.describe_state()}\t{r.current_phase.name}\t"
+        f"v{r.from_version}→v{r.to_version}\t{r.triggered_by}"
+    )
+
+
+def flag_data(
+    flag: Flag, versions: Mapping[int, Version], active: Release | None
+) -> dict[str, Any]:
+    """A flag as JSON-ready data."""
+    return {
+        "key": flag.key,
+        "kind": flag.kind.value,
+        "pipeline": flag.pipeline,
+        "default_version": flag.default_version,
+        "value": versions[flag.default_version].value,
+        "environments": {
+            env: {"version": n, "value": versions[n].value}
+            for env, n in sorted(flag.env_versions.items())
+        },
+        "versions": len(versions),
+        "active_release": active.id if active else None,
+    }
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    """A history event as JSON-ready data."""
+    return {
+        "at": _iso(event.at),
+        "actor": event.actor,
+        "action": event.action,
+        "outcome": event.outcome.value,
+        "release": event.release_id,
+        "phase": event.phase,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "reason": event.reason,
+        "rule": event.rule,
+        "message": plain(event.message),
+    }
+
+
+def history_text(events: Sequence[Event]) -> str:
+    """A flag's history, one event a line, oldest first."""
+    lines = []
+    for e in events:
+        where = f" #{e.release_id}" if e.release_id else ""
+        move = f" {e.from_state} → {e.to_state}" if e.from_state != e.to_state else ""
+        why = f" (reason: {e.reason})" if e.reason else ""
+        lines.append(
+            f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<12} {e.action:<12} {e.outcome.value:<7}"
+            f"{where}{move}  {plain(e.message)}{why}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""Outbox delivery: post and update status messages and thread replies once their change commits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from itertools import groupby
+from typing import Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from release_bot.bot.slack.blocks import (
+    action_reply_text,
+    approval_needed_text,
+    ending_text,
+    status_blocks,
+    status_text,
+)
+from release_bot.bot.slack.context import SlackContext
+from release_bot.core.errors import DomainError
+from release_bot.core.models import Action, NoticeKind
+from release_bot.storage.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "invalid_auth",
+        "account_inactive",
+        "token_revoked",
+        "no_permission",
+        "missing_scope",
+        "msg_too_long",
+        "invalid_blocks",
+        "invalid_arguments",
+        "message_not_found",
+        "cant_update_message",
+        "restricted_action",
+    }
+)
+MAX_BACKOFF = timedelta(minutes=5)
+
+
+class DeliveryQueue(Protocol):
+    """The storage side of delivery: claiming rows and remembering where messages live."""
+
+    def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Pending rows due at now, locked for this worker, oldest first."""
+        ...
+
+    def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
+        """These rows were delivered."""
+        ...
+
+    def mark_failed(self, message_id: int, error: str, now: datetime) -> None:
+        """This row can never be delivered; keep it for `outbox list --failed`."""
+        ...
+
+    def retry_later(self, ids: Sequence[int], error: str, at: datetime) -> None:
+        """Release these rows for another attempt at `at`."""
+        ...
+
+    def status_message(self, release_id: int) -> tuple[str, str] | None:
+        """(channel, ts) of the release's status message, once posted."""
+        ...
+
+    def set_status_message(self, release_id: int, channel: str, ts: str) -> None:
+        """Remember where the release's status message was posted."""
+        ...
+
+
+class Deliverer:
+    """Sends outbox rows to Slack from a background thread, woken at once by its doorbell."""
+
+    def __init__(
+        self,
+        queue: DeliveryQueue,
+        client: WebClient,
+        ctx: SlackContext,
+        doorbell: threading.Event,
+        worker: str,
+        interval: float = 1.0,
+    ) -> None:
+        self.queue = queue
+        self.client = client
+        self.ctx = ctx
+        self.clock = ctx.clock
+        self.worker = worker
+        self.interval = interval
+        self._wake = doorbell
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Run the delivery loop in a daemon thread."""
+        self._thread = threading.Thread(target=self._loop, name="outbox-delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in hand and stop."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                while self.deliver_once() and not self._stop.is_set():
+                    pass
+            except Exception:  # noqa: BLE001 — the loop must survive anything and retry later
+                log.exception("outbox delivery failed; retrying at the next poll")
+
+    def deliver_once(self, limit: int = 100) -> int:
+        """Claim and send one batch; returns how many rows it handled."""
+        batch = self.queue.claim(self.worker, self.clock(), limit)
+        for _, rows in groupby(batch, key=lambda m: m.release_id):
+            self._deliver_release(list(rows))
+        return len(batch)
+
+    def _deliver_release(self, rows: list[OutboxMessage]) -> None:
+        """Send one release's rows in order; several status updates become one chat.update."""
+        last_update = max(
+            (i for i, m in enumerate(rows) if m.kind is NoticeKind.STATUS_CHANGED), default=-1
+        )
+        for index, message in enumerate(rows):
+            if message.kind is NoticeKind.STATUS_CHANGED and index != last_update:
+                self.queue.mark_sent([message.id], self.clock())
+                continue
+            try:
+                self._send(message)
+            except SlackApiError as error:
+                if self._handle_failure(message, rows[index:], error):
+                    return
+                continue
+            except DomainError as error:
+                self.queue.mark_failed(message.id, error.message, self.clock())
+                continue
+            self.queue.mark_sent([message.id], self.clock())
+
+    def _handle_failure(
+        self, message: OutboxMessage, rest: list[OutboxMessage], error: SlackApiError
+    ) -> bool:
+        """Mark a permanent failure, or put this and later rows back; True to stop the release."""
+        code = str(error.response.get("error") or error.response.status_code)
+        if code in PERMANENT_ERRORS:
+            log.warning("outbox #%s failed for good: %s", message.id, code)
+            self.queue.mark_failed(message.id, code, self.clock())
+            return False
+        retry_after = error.response.headers.get("Retry-After") if error.response.headers else None
+        wait = (
+            timedelta(seconds=float(retry_after))
+            if retry_after
+            else min(timedelta(seconds=2 ** min(message.attempts, 10)), MAX_BACKOFF)
+        )
+        log.info("outbox #%s will be retried in %ss: %s", message.id, wait.total_seconds(), code)
+        self.queue.retry_later([m.id for m in rest], code, self.clock() + wait)
+        return True
+
+    def _send(self, message: OutboxMessage) -> None:
+        channel = message.channel
+        if channel is None:
+            return
+        release = self.ctx.service.release(message.release_id)
+        snap = self.ctx.snapshot(release)
+        now = self.clock()
+        where = self.queue.status_message(message.release_id)
+        blocks = [b.to_dict() for b in status_blocks(snap, now)]
+        if message.kind is NoticeKind.RELEASE_STARTED or where is None:
+            if where is None:
+                posted = self.client.chat_postMessage(
+                    channel=channel, text=status_text(snap), blocks=blocks
+                )
+                where = (str(posted["channel"]), str(posted["ts"]))
+                self.queue.set_status_message(message.release_id, *where)
+            if message.kind in (NoticeKind.RELEASE_STARTED, NoticeKind.STATUS_CHANGED):
+                return
+        status_channel, ts = where
+        if message.kind is NoticeKind.STATUS_CHANGED:
+            self.client.chat_update(
+                channel=status_channel, ts=ts, text=status_text(snap), blocks=blocks
+            )
+            return
+        data = message.payload
+        if message.kind is NoticeKind.ACTION_TAKEN:
+            text = action_reply_text(
+                str(data["actor"]),
+                Action(str(data["action"])),
+                str(data["message"]),
+                data.get("reason"),
+            )
+            self.client.chat_postMessage(channel=status_channel, thread_ts=ts, text=text)
+        elif message.kind is NoticeKind.APPROVAL_NEEDED:
+            self.client.chat_postMessage(
+                channel=status_channel,
+                thread_ts=ts,
+                reply_broadcast=True,
+                text=approval_needed_text(snap),
+            )
+        else:
+            self.client.chat_postMessage(
+                channel=status_channel, thread_ts=ts, text=ending_text(snap)
+            )

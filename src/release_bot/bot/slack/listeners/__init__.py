@@ -1,0 +1,1 @@
+"""Bolt listeners: thin entry points that ack, parse, call one core service and render."""
