@@ -1,0 +1,121 @@
+"""Database URLs, engines with safe concurrency settings, and Alembic migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import cast
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+DEFAULT_DATABASE_URL = "sqlite:///release-bot.db"
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x72656C62  # Postgres advisory lock key held while migrating ("relb")
+# Alembic keeps the running migration's context in a module global: one upgrade per process.
+_ALEMBIC_IN_USE = threading.Lock()
+
+_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgres": "postgresql+psycopg",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+_EXAMPLES = "write it like sqlite:///release-bot.db or postgresql://user@host/dbname"
+
+
+def normalize_url(raw: str) -> str:
+    """The SQLAlchemy URL for a pasted SQLite or Postgres URL; anything else is a ValueError."""
+    text = raw.strip()
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        raise ValueError(f"'{text}' is not a database URL: {_EXAMPLES}.")
+    driver = _DRIVERS.get(scheme.lower())
+    if driver is None:
+        raise ValueError(
+            f"'{scheme}://' databases are not supported: release-bot uses SQLite or PostgreSQL — "
+            f"{_EXAMPLES}."
+        )
+    normalized = f"{driver}://{rest}"
+    try:
+        url = make_url(normalized)
+    except ArgumentError as error:
+        raise ValueError(f"The database URL could not be read: {_EXAMPLES}.") from error
+    if driver == "sqlite" and not url.database:
+        return "sqlite:///:memory:"
+    return normalized
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL: SQLite serializes writers, Postgres checks pooled connections."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """SQLite with a busy timeout, foreign keys, WAL for files and BEGIN IMMEDIATE transactions."""
+    in_memory = url.database in (None, "", ":memory:")
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    if in_memory:
+        engine = create_engine(url, connect_args=connect_args, poolclass=StaticPool)
+    else:
+        engine = create_engine(url, connect_args=connect_args)
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        """Hand transaction control to SQLAlchemy and switch on foreign keys and WAL."""
+        connection = cast(sqlite3.Connection, dbapi_connection)
+        connection.isolation_level = None
+        connection.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            connection.execute("PRAGMA journal_mode = WAL")
+
+    @event.listens_for(engine, "begin")
+    def begin_immediate(connection: Connection) -> None:
+        """Take the write lock up front, so concurrent writers queue instead of failing."""
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(connection: Connection) -> Config:
+    """An Alembic config built in code: the packaged migrations, run on this connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(target: Engine | str) -> None:
+    """Migrate the database (an engine or a URL) to the newest schema revision."""
+    engine = make_engine(target) if isinstance(target, str) else target
+    try:
+        with _ALEMBIC_IN_USE, engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # replicas starting together migrate one after the other (SQLite's
+                # BEGIN IMMEDIATE already serializes them)
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            command.upgrade(alembic_config(connection), "head")
+    finally:
+        if isinstance(target, str):
+            engine.dispose()
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database's schema revision is the newest one shipped."""
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+        heads = set(ScriptDirectory.from_config(alembic_config(connection)).get_heads())
+    return current == heads
