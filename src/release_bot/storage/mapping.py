@@ -1,0 +1,269 @@
+"""Pure conversions between core models and table rows (JSON documents, seconds, UTC)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from release_bot.core.models import (
+    Action,
+    Approval,
+    ApprovalGate,
+    Event,
+    Flag,
+    FlagKind,
+    NoticeKind,
+    Notification,
+    Outcome,
+    Phase,
+    PhaseStatus,
+    Pipeline,
+    Release,
+    ReleaseState,
+    Version,
+)
+from release_bot.storage.outbox import OutboxMessage, OutboxStatus
+from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
+from release_bot.storage.timestamps import as_utc
+
+
+def to_seconds(delta: timedelta) -> float:
+    """A duration as seconds."""
+    return delta.total_seconds()
+
+
+def from_seconds(seconds: float) -> timedelta:
+    """Seconds as a duration."""
+    return timedelta(seconds=seconds)
+
+
+def gate_to_json(gate: ApprovalGate | None) -> dict[str, Any] | None:
+    """An approval gate as a JSON object (None: no gate)."""
+    if gate is None:
+        return None
+    return {"groups": list(gate.groups), "required": gate.required}
+
+
+def gate_from_json(data: dict[str, Any] | None) -> ApprovalGate | None:
+    """An approval gate from its JSON object."""
+    if data is None:
+        return None
+    return ApprovalGate(groups=tuple(data["groups"]), required=data["required"])
+
+
+def phase_to_json(phase: Phase) -> dict[str, Any]:
+    """A phase as a JSON object."""
+    return {
+        "name": phase.name,
+        "environments": list(phase.environments),
+        "percentage": phase.percentage,
+        "match": {key: list(values) for key, values in phase.match.items()},
+        "approval": gate_to_json(phase.approval),
+        "bake_seconds": to_seconds(phase.bake),
+    }
+
+
+def phase_from_json(data: dict[str, Any]) -> Phase:
+    """A phase from its JSON object."""
+    return Phase(
+        name=data["name"],
+        environments=tuple(data["environments"]),
+        percentage=data["percentage"],
+        match={key: tuple(values) for key, values in data["match"].items()},
+        approval=gate_from_json(data["approval"]),
+        bake=from_seconds(data["bake_seconds"]),
+    )
+
+
+def pipeline_to_json(pipeline: Pipeline) -> dict[str, Any]:
+    """A full pipeline snapshot as a JSON object."""
+    return {
+        "name": pipeline.name,
+        "phases": [phase_to_json(phase) for phase in pipeline.phases],
+        "channel": pipeline.channel,
+        "allow_self_approval": pipeline.allow_self_approval,
+        "permissions": {action.value: list(who) for action, who in pipeline.permissions.items()},
+        "remind_every_seconds": to_seconds(pipeline.remind_every),
+        "escalate_after_seconds": to_seconds(pipeline.escalate_after),
+        "escalate_to": list(pipeline.escalate_to),
+    }
+
+
+def pipeline_from_json(data: dict[str, Any]) -> Pipeline:
+    """A pipeline from its JSON snapshot."""
+    return Pipeline(
+        name=data["name"],
+        phases=tuple(phase_from_json(phase) for phase in data["phases"]),
+        channel=data["channel"],
+        allow_self_approval=data["allow_self_approval"],
+        permissions={Action(action): tuple(who) for action, who in data["permissions"].items()},
+        remind_every=from_seconds(data["remind_every_seconds"]),
+        escalate_after=from_seconds(data["escalate_after_seconds"]),
+        escalate_to=tuple(data["escalate_to"]),
+    )
+
+
+def approvals_to_json(approvals: Sequence[Approval]) -> list[dict[str, Any]]:
+    """Approvals as a JSON list of {phase, user, at} with `at` in ISO 8601 UTC."""
+    return [
+        {"phase": a.phase, "user": a.user, "at": as_utc(a.at).isoformat()} for a in approvals
+    ]
+
+
+def approvals_from_json(data: list[dict[str, Any]]) -> tuple[Approval, ...]:
+    """Approvals from their JSON list."""
+    return tuple(
+        Approval(phase=a["phase"], user=a["user"], at=datetime.fromisoformat(a["at"]))
+        for a in data
+    )
+
+
+def flag_values(flag: Flag) -> dict[str, Any]:
+    """The flags-row columns of a flag."""
+    return {
+        "key": flag.key,
+        "kind": flag.kind.value,
+        "pipeline": flag.pipeline,
+        "salt": flag.salt,
+        "default_version": flag.default_version,
+        "env_versions": dict(flag.env_versions),
+    }
+
+
+def flag_from_row(row: FlagRow) -> Flag:
+    """A flag from its row."""
+    return Flag(
+        key=row.key,
+        kind=FlagKind(row.kind),
+        pipeline=row.pipeline,
+        salt=row.salt,
+        default_version=row.default_version,
+        env_versions=dict(row.env_versions),
+    )
+
+
+def version_values(flag_key: str, version: Version) -> dict[str, Any]:
+    """The flag_versions-row columns of a version."""
+    return {
+        "flag_key": flag_key,
+        "number": version.number,
+        "value": version.value,
+        "created_at": version.created_at,
+        "created_by": version.created_by,
+    }
+
+
+def version_from_row(row: FlagVersionRow) -> Version:
+    """A version from its row."""
+    return Version(
+        number=row.number, value=row.value, created_at=row.created_at, created_by=row.created_by
+    )
+
+
+def release_values(release: Release) -> dict[str, Any]:
+    """The releases-row columns of a release, except the database-managed id and revision."""
+    return {
+        "flag_key": release.flag_key,
+        "active_flag_key": release.flag_key if release.active else None,
+        "pipeline_name": release.pipeline.name,
+        "pipeline": pipeline_to_json(release.pipeline),
+        "from_version": release.from_version,
+        "to_version": release.to_version,
+        "triggered_by": release.triggered_by,
+        "created_at": release.created_at,
+        "state": release.state.value,
+        "phase": release.phase,
+        "phase_statuses": [status.value for status in release.phase_statuses],
+        "bake_ends_at": release.bake_ends_at,
+        "remaining_seconds": None if release.remaining is None else to_seconds(release.remaining),
+        "approvals": approvals_to_json(release.approvals),
+        "ended_at": release.ended_at,
+    }
+
+
+def release_from_row(row: ReleaseRow) -> Release:
+    """A release from its row, with the row's id and revision."""
+    return Release(
+        id=row.id,
+        flag_key=row.flag_key,
+        pipeline=pipeline_from_json(row.pipeline),
+        from_version=row.from_version,
+        to_version=row.to_version,
+        triggered_by=row.triggered_by,
+        created_at=row.created_at,
+        state=ReleaseState(row.state),
+        phase=row.phase,
+        phase_statuses=tuple(PhaseStatus(status) for status in row.phase_statuses),
+        bake_ends_at=row.bake_ends_at,
+        remaining=None if row.remaining_seconds is None else from_seconds(row.remaining_seconds),
+        approvals=approvals_from_json(row.approvals),
+        ended_at=row.ended_at,
+        revision=row.revision,
+    )
+
+
+def event_values(event: Event) -> dict[str, Any]:
+    """The events-row columns of a history event."""
+    return {
+        "flag_key": event.flag_key,
+        "release_id": event.release_id,
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "outcome": event.outcome.value,
+        "message": event.message,
+        "phase": event.phase,
+        "from_state": event.from_state,
+        "to_state": event.to_state,
+        "reason": event.reason,
+        "rule": event.rule,
+    }
+
+
+def event_from_row(row: EventRow) -> Event:
+    """A history event from its row."""
+    return Event(
+        flag_key=row.flag_key,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        outcome=Outcome(row.outcome),
+        message=row.message,
+        release_id=row.release_id,
+        phase=row.phase,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        reason=row.reason,
+        rule=row.rule,
+    )
+
+
+def outbox_values(release_id: int, channel: str | None, notification: Notification,
+                  now: datetime) -> dict[str, Any]:
+    """The outbox-row columns of a notification queued at now."""
+    return {
+        "release_id": release_id,
+        "channel": channel,
+        "kind": notification.kind.value,
+        "payload": dict(notification.data),
+        "created_at": now,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+
+
+def outbox_message(row: OutboxRow) -> OutboxMessage:
+    """An outbox row as a read-only message."""
+    return OutboxMessage(
+        id=row.id,
+        release_id=row.release_id,
+        channel=row.channel,
+        kind=NoticeKind(row.kind),
+        payload=row.payload,
+        attempts=row.attempts,
+        status=OutboxStatus(row.status),
+        created_at=row.created_at,
+        last_error=row.last_error,
+    )

@@ -1,0 +1,214 @@
+"""Repositories over one SQLAlchemy session, implementing the core's storage ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from release_bot.core.errors import ConcurrentUpdate, NotFound
+from release_bot.core.models import Event, Flag, Notification, Release, ReleaseState, Version
+from release_bot.storage.conflicts import races_as_concurrent_updates
+from release_bot.storage.mapping import (
+    event_from_row,
+    event_values,
+    flag_from_row,
+    flag_values,
+    outbox_message,
+    outbox_values,
+    release_from_row,
+    release_values,
+    version_from_row,
+    version_values,
+)
+from release_bot.storage.outbox import OutboxMessage, OutboxStatus
+from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
+
+
+def flush(session: Session) -> None:
+    """Send pending changes now, so races surface here as ConcurrentUpdate."""
+    with races_as_concurrent_updates():
+        session.flush()
+
+
+class SqlFlagRepository:
+    """Flags and their immutable versions."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str) -> Flag | None:
+        """The flag with this key, or None."""
+        row = self.session.get(FlagRow, key)
+        return None if row is None else flag_from_row(row)
+
+    def add(self, flag: Flag) -> None:
+        """Store a new flag (flushed at once: versions, releases and events refer to it)."""
+        self.session.add(FlagRow(**flag_values(flag)))
+        flush(self.session)
+
+    def save(self, flag: Flag) -> None:
+        """Store a changed flag (its base versions)."""
+        row = self.session.get(FlagRow, flag.key)
+        if row is None:
+            raise NotFound(f"There is no flag `{flag.key}`.")
+        for column, value in flag_values(flag).items():
+            setattr(row, column, value)
+
+    def list(self) -> Sequence[Flag]:
+        """Every flag, by key."""
+        rows = self.session.scalars(select(FlagRow).order_by(FlagRow.key))
+        return [flag_from_row(row) for row in rows]
+
+    def add_version(self, key: str, version: Version) -> None:
+        """Store a new immutable version of a flag."""
+        self.session.add(FlagVersionRow(**version_values(key, version)))
+
+    def versions(self, key: str) -> dict[int, Version]:
+        """Every version of a flag by number."""
+        rows = self.session.scalars(
+            select(FlagVersionRow)
+            .where(FlagVersionRow.flag_key == key)
+            .order_by(FlagVersionRow.number)
+        )
+        return {row.number: version_from_row(row) for row in rows}
+
+
+class SqlReleaseRepository:
+    """Releases, saved with a compare-and-swap on their revision."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, release_id: int) -> Release | None:
+        """The release with this id, or None."""
+        row = self.session.get(ReleaseRow, release_id)
+        return None if row is None else release_from_row(row)
+
+    def add(self, release: Release) -> Release:
+        """Store a new release and return it with its id and first revision."""
+        row = ReleaseRow(**release_values(release))
+        self.session.add(row)
+        flush(self.session)
+        return replace(release, id=row.id, revision=row.revision)
+
+    def save(self, release: Release) -> Release:
+        """Store a changed release unless it changed since read (else ConcurrentUpdate)."""
+        if release.id is None:
+            raise ValueError("This release was never stored: add it before saving it.")
+        row = self.session.get(ReleaseRow, release.id)
+        if row is None:
+            raise NotFound(f"There is no release #{release.id}.")
+        if row.revision != release.revision:
+            raise ConcurrentUpdate(
+                f"Release #{release.id} changed since it was read (revision {release.revision} "
+                f"was read, {row.revision} is stored) — look at where it stands now and retry."
+            )
+        for column, value in release_values(release).items():
+            setattr(row, column, value)
+        flush(self.session)
+        return replace(release, revision=row.revision)
+
+    def active_for_flag(self, key: str) -> Release | None:
+        """The flag's active release, or None."""
+        row = self.session.scalars(
+            select(ReleaseRow).where(ReleaseRow.active_flag_key == key)
+        ).one_or_none()
+        return None if row is None else release_from_row(row)
+
+    def list(self, *, active_only: bool = False, flag_key: str | None = None) -> Sequence[Release]:
+        """Releases, newest first."""
+        query = select(ReleaseRow).order_by(ReleaseRow.id.desc())
+        if active_only:
+            query = query.where(ReleaseRow.active_flag_key.is_not(None))
+        if flag_key is not None:
+            query = query.where(ReleaseRow.flag_key == flag_key)
+        return [release_from_row(row) for row in self.session.scalars(query)]
+
+    def due(self, now: datetime) -> Sequence[int]:
+        """Ids of baking releases whose bake timer has ended at now, earliest first."""
+        query = (
+            select(ReleaseRow.id)
+            .where(ReleaseRow.state == ReleaseState.BAKING.value, ReleaseRow.bake_ends_at <= now)
+            .order_by(ReleaseRow.bake_ends_at, ReleaseRow.id)
+        )
+        return self.session.scalars(query).all()
+
+
+class SqlHistoryRepository:
+    """The append-only history: rows are added, never changed."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, event: Event) -> None:
+        """Add one event."""
+        self.session.add(EventRow(**event_values(event)))
+
+    def for_flag(self, key: str) -> Sequence[Event]:
+        """A flag's events, oldest first."""
+        query = select(EventRow).where(EventRow.flag_key == key).order_by(EventRow.id)
+        return [event_from_row(row) for row in self.session.scalars(query)]
+
+    def for_release(self, release_id: int) -> Sequence[Event]:
+        """A release's events, oldest first."""
+        query = select(EventRow).where(EventRow.release_id == release_id).order_by(EventRow.id)
+        return [event_from_row(row) for row in self.session.scalars(query)]
+
+
+class SqlOutbox:
+    """Notifications written in the same transaction as the change that caused them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def put(self, release_id: int, channel: str | None, notification: Notification,
+            now: datetime) -> None:
+        """Queue one notification for delivery after commit."""
+        self.session.add(OutboxRow(**outbox_values(release_id, channel, notification, now)))
+
+    def pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
+        """Up to `limit` messages still to deliver, oldest first."""
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.PENDING.value)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        return [outbox_message(row) for row in self.session.scalars(query)]
+
+    def list(self, status: OutboxStatus | None = None) -> Sequence[OutboxMessage]:
+        """Every message (or those with the given status), oldest first."""
+        query = select(OutboxRow).order_by(OutboxRow.id)
+        if status is not None:
+            query = query.where(OutboxRow.status == status.value)
+        return [outbox_message(row) for row in self.session.scalars(query)]
+
+    def mark_sent(self, message_id: int, now: datetime) -> None:
+        """Record a delivered message."""
+        row = self._row(message_id)
+        row.status = OutboxStatus.SENT.value
+        row.attempts += 1
+        row.sent_at = now
+        row.last_error = None
+
+    def mark_failed(self, message_id: int, error: str, now: datetime) -> None:
+        """Record a failed delivery: status failed, the error, and `now` as next_attempt_at.
+
+        The retry policy (a later issue) counts its back-off from next_attempt_at.
+        """
+        row = self._row(message_id)
+        row.status = OutboxStatus.FAILED.value
+        row.attempts += 1
+        row.last_error = error
+        row.next_attempt_at = now
+
+    def _row(self, message_id: int) -> OutboxRow:
+        """The outbox row with this id, or NotFound."""
+        row = self.session.get(OutboxRow, message_id)
+        if row is None:
+            raise NotFound(f"There is no outbox message #{message_id}.")
+        return row
