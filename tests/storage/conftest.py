@@ -1,0 +1,15 @@
+"""The release service wired to the real database, with the sample pipeline and team."""
+
+from __future__ import annotations
+
+import pytest
+from samples import standard_pipeline, team
+
+from release_bot.core.service import ReleaseService
+from release_bot.storage import Database
+
+
+@pytest.fixture
+def service(database: Database) -> ReleaseService:
+    """ReleaseService over the test database, the three-phase pipeline and a static team."""
+    return ReleaseService(database.uow, {"standard": standard_pipeline()}, team())
