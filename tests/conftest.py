@@ -2,6 +2,7 @@
 
 Postgres is found at TEST_POSTGRES_URL (default: the local test server). When it cannot be
 reached, the Postgres cases are skipped — unless REQUIRE_POSTGRES=1, which makes them fail.
+TEST_DATABASES=sqlite or =postgres runs the database tests on one of the two only.
 Each Postgres case runs in a schema of its own (search_path), dropped afterwards.
 """
 
@@ -43,7 +44,15 @@ def postgres_server() -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+SELECTED = {d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgres").split(",")}
+DATABASES = [
+    pytest.param(name, marks=[pytest.mark.postgres] if name == "postgres" else [])
+    for name in ("sqlite", "postgres")
+    if name in SELECTED
+]
+
+
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
     """The URL of an empty database: a fresh SQLite file, or a fresh schema on Postgres."""
     if request.param == "sqlite":

@@ -6,13 +6,13 @@ import logging
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from itertools import groupby
 from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from release_bot.bot.slack.blocks import (
+    ReleaseSnapshot,
     action_reply_text,
     approval_needed_text,
     ending_text,
@@ -76,7 +76,7 @@ class DeliveryQueue(Protocol):
 
 
 class Deliverer:
-    """Sends outbox rows to Slack from a background thread, woken at once by its doorbell."""
+    """Sends outbox rows to Slack from worker threads, woken at once by their doorbell."""
 
     def __init__(
         self,
@@ -85,7 +85,10 @@ class Deliverer:
         ctx: SlackContext,
         doorbell: threading.Event,
         worker: str,
+        *,
+        threads: int = 4,
         interval: float = 1.0,
+        batch: int = 20,
     ) -> None:
         self.queue = queue
         self.client = client
@@ -93,21 +96,26 @@ class Deliverer:
         self.clock = ctx.clock
         self.worker = worker
         self.interval = interval
+        self.batch = batch
         self._wake = doorbell
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"outbox-{n}", daemon=True)
+            for n in range(threads)
+        ]
 
     def start(self) -> None:
-        """Run the delivery loop in a daemon thread."""
-        self._thread = threading.Thread(target=self._loop, name="outbox-delivery", daemon=True)
-        self._thread.start()
+        """Run the delivery loops in daemon threads."""
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Finish the batch in hand and stop."""
+        """Finish the batches in hand and stop."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -119,11 +127,14 @@ class Deliverer:
             except Exception:  # noqa: BLE001 — the loop must survive anything and retry later
                 log.exception("outbox delivery failed; retrying at the next poll")
 
-    def deliver_once(self, limit: int = 100) -> int:
+    def deliver_once(self) -> int:
         """Claim and send one batch; returns how many rows it handled."""
-        batch = self.queue.claim(self.worker, self.clock(), limit)
-        for _, rows in groupby(batch, key=lambda m: m.release_id):
-            self._deliver_release(list(rows))
+        batch = self.queue.claim(self.worker, self.clock(), self.batch)
+        by_release: dict[int, list[OutboxMessage]] = {}
+        for message in batch:
+            by_release.setdefault(message.release_id, []).append(message)
+        for rows in by_release.values():
+            self._deliver_release(rows)
         return len(batch)
 
     def _deliver_release(self, rows: list[OutboxMessage]) -> None:
@@ -131,20 +142,26 @@ class Deliverer:
         last_update = max(
             (i for i, m in enumerate(rows) if m.kind is NoticeKind.STATUS_CHANGED), default=-1
         )
-        for index, message in enumerate(rows):
-            if message.kind is NoticeKind.STATUS_CHANGED and index != last_update:
-                self.queue.mark_sent([message.id], self.clock())
-                continue
-            try:
-                self._send(message)
-            except SlackApiError as error:
-                if self._handle_failure(message, rows[index:], error):
-                    return
-                continue
-            except DomainError as error:
-                self.queue.mark_failed(message.id, error.message, self.clock())
-                continue
-            self.queue.mark_sent([message.id], self.clock())
+        done: list[int] = []
+        snap = None
+        try:
+            for index, message in enumerate(rows):
+                if message.kind is NoticeKind.STATUS_CHANGED and index != last_update:
+                    done.append(message.id)
+                    continue
+                try:
+                    snap = snap or self.ctx.snapshot(self.ctx.service.release(message.release_id))
+                    self._send(message, snap)
+                except SlackApiError as error:
+                    if self._handle_failure(message, rows[index:], error):
+                        return
+                    continue
+                except DomainError as error:
+                    self.queue.mark_failed(message.id, error.message, self.clock())
+                    continue
+                done.append(message.id)
+        finally:
+            self.queue.mark_sent(done, self.clock())
 
     def _handle_failure(
         self, message: OutboxMessage, rest: list[OutboxMessage], error: SlackApiError
@@ -165,12 +182,11 @@ class Deliverer:
         self.queue.retry_later([m.id for m in rest], code, self.clock() + wait)
         return True
 
-    def _send(self, message: OutboxMessage) -> None:
+    def _send(self, message: OutboxMessage, snap: ReleaseSnapshot) -> None:
+        """Carry out one notification against Slack."""
         channel = message.channel
         if channel is None:
             return
-        release = self.ctx.service.release(message.release_id)
-        snap = self.ctx.snapshot(release)
         now = self.clock()
         where = self.queue.status_message(message.release_id)
         blocks = [b.to_dict() for b in status_blocks(snap, now)]
