@@ -2,7 +2,8 @@
 
 Side by side with a bare Bolt app in its default configuration that only acks, served the same
 way in the same run. Clicks go one at a time (the next once the previous one's chat.update has
-arrived), so the figures are latencies, not a queue building up. Also prints how many Web API calls one click costs with a warm group cache.
+arrived), so the figures are latencies, not a queue building up. Also prints how many Web API
+calls one click costs with a warm group cache.
 Targets: ack p99 no worse than the bare app's; click → update p99 <= 100 ms; <= 3 calls a click.
 
     .venv/bin/python -m bench.ack [--releases 1000] [--clicks 1000]
