@@ -102,7 +102,7 @@ def test_a_release_from_start_to_full_rollout(database: Database, service: Relea
     with database.uow() as uow:
         kinds = [m.kind for m in uow.outbox.list()]
     assert kinds[0] is NoticeKind.RELEASE_STARTED
-    assert kinds[-1] is NoticeKind.COMPLETED
+    assert kinds[-2:] == [NoticeKind.COMPLETED, NoticeKind.STARTER_TOLD]
 
 
 def test_the_bake_timer_in_the_database_moves_the_release_on(service: ReleaseService) -> None:

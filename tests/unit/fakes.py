@@ -277,6 +277,13 @@ class _Releases:
             and r.bake_ends_at <= now
         )
 
+    def reminders_due(self, now: datetime) -> list[int]:
+        return sorted(
+            i for i, r in self.state.releases.items()
+            if r.state is ReleaseState.AWAITING_APPROVAL and r.remind_at is not None
+            and r.remind_at <= now
+        )
+
 
 class _History:
     def __init__(self, state: _State) -> None:

@@ -13,6 +13,7 @@ from release_bot.core.models import Action, Command, NoticeKind, Outcome
 T = NOW + timedelta(minutes=10)
 SC, AT, AN = NoticeKind.STATUS_CHANGED, NoticeKind.ACTION_TAKEN, NoticeKind.APPROVAL_NEEDED
 DONE, ABORTED = NoticeKind.COMPLETED, NoticeKind.ABORTED
+TOLD = NoticeKind.STARTER_TOLD
 
 
 def baking0():
@@ -42,10 +43,10 @@ CASES = [
     ("approve 1 of 2", awaiting2, Action.APPROVE, BOB, "awaiting_approval(2)",
      "awaiting_approval(2)", [SC, AT]),
     ("approve 2 of 2 completes", lambda: act(awaiting2(), Action.APPROVE, BOB), Action.APPROVE,
-     ALICE, "awaiting_approval(2)", "completed", [SC, AT, DONE]),
-    ("abort", baking1, Action.ABORT, ALICE, "baking(1)", "aborted", [SC, AT, ABORTED]),
+     ALICE, "awaiting_approval(2)", "completed", [SC, AT, DONE, TOLD]),
+    ("abort", baking1, Action.ABORT, ALICE, "baking(1)", "aborted", [SC, AT, ABORTED, TOLD]),
     ("full rollout", awaiting1, Action.FULL_ROLLOUT, ALICE, "awaiting_approval(1)", "completed",
-     [SC, AT, DONE]),
+     [SC, AT, DONE, TOLD]),
 ]
 
 

@@ -166,7 +166,8 @@ def test_an_ungated_pipeline_of_zero_bakes_completes_at_trigger():
                                    pipeline_of(staging(bake=ZERO)), 2, TRIGGERER, NOW)
     assert transition.release.state is ReleaseState.COMPLETED
     assert [n.kind for n in transition.notifications] == [NoticeKind.RELEASE_STARTED,
-                                                          NoticeKind.COMPLETED]
+                                                          NoticeKind.COMPLETED,
+                                                          NoticeKind.STARTER_TOLD]
 
 
 def _awaiting_2():

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    """Ends due bake timers once a second and wakes delivery when something moved."""
+    """Ends due bake timers and sends due reminders once a second; wakes delivery on change."""
 
     def __init__(
         self,
@@ -37,15 +37,16 @@ class Sweeper:
         )
 
     def sweep(self) -> int:
-        """Advance every release whose timer is due; returns how many moved."""
+        """Advance due timers and send due reminders; returns how many releases changed."""
         try:
-            advanced = self.service.advance_due(self.clock())
+            now = self.clock()
+            moved = self.service.advance_due(now) + self.service.remind_due(now)
         except Exception:  # noqa: BLE001 — a failed sweep is retried by the next one
             log.exception("sweep failed")
             return 0
-        if advanced:
+        if moved:
             self.on_change()
-        return len(advanced)
+        return len(moved)
 
     def start(self) -> None:
         """Start the background scheduler."""

@@ -192,6 +192,9 @@ class Release:
     remaining: timedelta | None = None
     approvals: tuple[Approval, ...] = ()
     ended_at: datetime | None = None
+    awaiting_since: datetime | None = None
+    remind_at: datetime | None = None
+    escalated: bool = False
     revision: int = 0
 
     @property
@@ -248,6 +251,9 @@ class NoticeKind(StrEnum):
     ACTION_TAKEN = "action_taken"
     COMPLETED = "completed"
     ABORTED = "aborted"
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    STARTER_TOLD = "starter_told"
 
 
 @dataclass(frozen=True)

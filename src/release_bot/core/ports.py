@@ -65,6 +65,10 @@ class ReleaseRepository(Protocol):
         """Ids of baking releases whose bake timer has ended at now."""
         ...
 
+    def reminders_due(self, now: datetime) -> Sequence[int]:
+        """Ids of releases awaiting approval whose reminder is due at now."""
+        ...
+
 
 class HistoryRepository(Protocol):
     """The append-only history."""

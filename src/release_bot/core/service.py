@@ -30,7 +30,7 @@ from release_bot.core.models import (
     Version,
 )
 from release_bot.core.policy import Membership
-from release_bot.core.ports import UnitOfWork
+from release_bot.core.ports import ReleaseRepository, UnitOfWork
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
 
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -143,22 +143,35 @@ class ReleaseService:
 
     def advance_due(self, now: datetime) -> list[Release]:
         """End every bake timer that is due at now; each release in its own transaction."""
+        return self._sweep(now, lambda releases: releases.due(now), transitions.timer_end)
+
+    def remind_due(self, now: datetime) -> list[Release]:
+        """Send every approval reminder or escalation that is due at now."""
+        return self._sweep(now, lambda releases: releases.reminders_due(now), transitions.remind)
+
+    def _sweep(
+        self,
+        now: datetime,
+        find: Callable[[ReleaseRepository], Sequence[int]],
+        step: Callable[[Release, datetime], Transition | None],
+    ) -> list[Release]:
+        """Apply a timed step to each release `find` names; skip those someone else moved."""
         with self.uow() as uow:
-            due = list(uow.releases.due(now))
-        advanced = []
+            due = list(find(uow.releases))
+        moved = []
         for release_id in due:
             with self.uow() as uow:
                 release = uow.releases.get(release_id)
-                transition = transitions.timer_end(release, now) if release else None
-                if transition is None:
+                transition = step(release, now) if release else None
+                if release is None or transition is None:
                     continue
                 try:
                     saved = self._record(uow, release, transition, now)
                     uow.commit()
                 except ConcurrentUpdate:
                     continue
-                advanced.append(saved)
-        return advanced
+                moved.append(saved)
+        return moved
 
     def release(self, release_id: int) -> Release:
         """One release."""

@@ -67,6 +67,8 @@ class _Steps:
         self._set(
             state=ReleaseState.AWAITING_APPROVAL, phase=index, bake_ends_at=None, remaining=None
         )
+        self._set(awaiting_since=self.now, escalated=False)
+        self._schedule_reminder()
         self._status(index, PhaseStatus.AWAITING_APPROVAL)
         self._note(NoticeKind.APPROVAL_NEEDED, groups=list(gate.groups), required=gate.required)
 
@@ -74,7 +76,7 @@ class _Steps:
         """Serve the new version in the phase's scope and start its bake timer."""
         bake = self.release.pipeline.phases[index].bake
         self._set(state=ReleaseState.BAKING, phase=index, bake_ends_at=self.now + bake)
-        self._set(remaining=None)
+        self._set(remaining=None, awaiting_since=None, remind_at=None, escalated=False)
         self._status(index, PhaseStatus.BAKING)
         if bake <= timedelta(0):
             self.end_bake(PhaseStatus.DONE)
@@ -87,12 +89,48 @@ class _Steps:
         else:
             self.enter_phase(self.release.phase + 1)
 
+    def _schedule_reminder(self) -> None:
+        """Next reminder (or escalation) of a waiting approval, counted from now."""
+        r = self.release
+        due = self.now + r.pipeline.remind_every
+        if r.pipeline.escalate_to and not r.escalated and r.awaiting_since is not None:
+            due = min(due, max(self.now, r.awaiting_since + r.pipeline.escalate_after))
+        self._set(remind_at=due)
+
+    def _end(self, state: ReleaseState, notice: NoticeKind) -> None:
+        """Stop every timer and reminder, and tell the channel and whoever started it."""
+        self._set(state=state, bake_ends_at=None, remaining=None, ended_at=self.now)
+        self._set(awaiting_since=None, remind_at=None, escalated=False)
+        self._note(notice)
+        self._note(NoticeKind.STARTER_TOLD, to=self.release.triggered_by, outcome=state.value)
+
+    def remind(self) -> None:
+        """Remind the approvers, or escalate once the wait has passed escalate_after."""
+        r = self.release
+        gate = r.current_phase.approval
+        since = r.awaiting_since or self.now
+        if (
+            r.pipeline.escalate_to
+            and not r.escalated
+            and self.now >= since + r.pipeline.escalate_after
+        ):
+            self._set(escalated=True)
+            self._note(
+                NoticeKind.ESCALATION,
+                groups=list(r.pipeline.escalate_to),
+                waited=(self.now - since).total_seconds(),
+            )
+        else:
+            self._note(
+                NoticeKind.REMINDER,
+                groups=list(gate.groups) if gate else [],
+                waited=(self.now - since).total_seconds(),
+            )
+        self._schedule_reminder()
+
     def complete(self) -> None:
         """The new version becomes the base everywhere; the release ends."""
-        self._set(
-            state=ReleaseState.COMPLETED, bake_ends_at=None, remaining=None, ended_at=self.now
-        )
-        self._note(NoticeKind.COMPLETED)
+        self._end(ReleaseState.COMPLETED, NoticeKind.COMPLETED)
 
     def approve(self, actor: str) -> int:
         """Count a distinct approval; put the phase live once enough are in. Returns the count."""
@@ -102,6 +140,8 @@ class _Steps:
         gate = r.current_phase.approval
         if gate is None or count >= gate.required:
             self.go_live(r.phase)
+        else:
+            self._schedule_reminder()
         return count
 
     def pause(self) -> None:
@@ -129,14 +169,8 @@ class _Steps:
             )
             for s in self.release.phase_statuses
         )
-        self._set(
-            state=ReleaseState.ABORTED,
-            phase_statuses=statuses,
-            bake_ends_at=None,
-            remaining=None,
-            ended_at=self.now,
-        )
-        self._note(NoticeKind.ABORTED)
+        self._set(phase_statuses=statuses)
+        self._end(ReleaseState.ABORTED, NoticeKind.ABORTED)
 
     def full_rollout(self) -> None:
         """Put every remaining phase live at once and complete."""
@@ -244,6 +278,16 @@ def timer_end(release: Release, now: datetime) -> Transition | None:
     steps.end_bake(PhaseStatus.DONE)
     message = f"the bake of phase *{release.current_phase.name}* ended"
     return _finish(steps, release, TIMER_ACTION, SYSTEM_ACTOR, message)
+
+
+def remind(release: Release, now: datetime) -> Transition | None:
+    """Remind or escalate a waiting approval whose reminder is due; None when nothing is due."""
+    due = release.remind_at
+    if release.state is not ReleaseState.AWAITING_APPROVAL or due is None or due > now:
+        return None
+    steps = _Steps(release, now)
+    steps.remind()
+    return Transition(steps.release, (), tuple(steps.notes))
 
 
 def refusal(release: Release, command: Command, error: DomainError, now: datetime) -> Event:

@@ -179,6 +179,9 @@ def release_values(release: Release) -> dict[str, Any]:
         "remaining_seconds": None if release.remaining is None else to_seconds(release.remaining),
         "approvals": approvals_to_json(release.approvals),
         "ended_at": release.ended_at,
+        "awaiting_since": release.awaiting_since,
+        "remind_at": release.remind_at,
+        "escalated": release.escalated,
     }
 
 
@@ -199,6 +202,9 @@ def release_from_row(row: ReleaseRow) -> Release:
         remaining=None if row.remaining_seconds is None else from_seconds(row.remaining_seconds),
         approvals=approvals_from_json(row.approvals),
         ended_at=row.ended_at,
+        awaiting_since=row.awaiting_since,
+        remind_at=row.remind_at,
+        escalated=row.escalated,
         revision=row.revision,
     )
 

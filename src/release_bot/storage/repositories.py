@@ -137,6 +137,18 @@ class SqlReleaseRepository:
         )
         return self.session.scalars(query).all()
 
+    def reminders_due(self, now: datetime) -> Sequence[int]:
+        """Ids of releases awaiting approval whose reminder is due at now, earliest first."""
+        query = (
+            select(ReleaseRow.id)
+            .where(
+                ReleaseRow.state == ReleaseState.AWAITING_APPROVAL.value,
+                ReleaseRow.remind_at <= now,
+            )
+            .order_by(ReleaseRow.remind_at, ReleaseRow.id)
+        )
+        return self.session.scalars(query).all()
+
 
 class SqlHistoryRepository:
     """The append-only history: rows are added, never changed."""

@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -90,7 +91,10 @@ class ReleaseRow(Base):
     """One run of a pipeline; `revision` is the compare-and-swap version of every update."""
 
     __tablename__ = "releases"
-    __table_args__ = (Index("ix_releases_state_bake_ends_at", "state", "bake_ends_at"),)
+    __table_args__ = (
+        Index("ix_releases_state_bake_ends_at", "state", "bake_ends_at"),
+        Index("ix_releases_state_remind_at", "state", "remind_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     flag_key: Mapped[str] = mapped_column(ForeignKey("flags.key"), index=True)
@@ -108,6 +112,9 @@ class ReleaseRow(Base):
     remaining_seconds: Mapped[float | None] = mapped_column(Double())
     approvals: Mapped[list[dict[str, Any]]] = mapped_column(JSON_DOCUMENT)
     ended_at: Mapped[datetime | None]
+    awaiting_since: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
+    escalated: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
     revision: Mapped[int] = mapped_column()
     status_channel: Mapped[str | None]

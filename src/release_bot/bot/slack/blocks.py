@@ -5,8 +5,8 @@ clock, no database. They build `slack_sdk.models` objects and let slack_sdk chec
 before returning; callers send `[b.to_dict() for b in blocks]` or `view.to_dict()`.
 
 - status message: `status_blocks`, `status_text` (status.py)
-- replies: `action_reply_text`, `refusal_blocks`, `approval_needed_text`, `ending_text`
-  (status.py)
+- replies: `action_reply_text`, `refusal_blocks`, `approval_needed_text`, `ending_text`,
+  `reminder_text`, `escalation_text` (status.py)
 - modals: `confirm_modal`, `metadata_from_view`, `reason_from_view`, `start_modal`,
   `start_values_from_view` (modals.py)
 - `/release`: `help_blocks`, `list_blocks`, `history_blocks`, `history_page_from_value`
@@ -34,7 +34,9 @@ from release_bot.bot.slack.status import (
     action_reply_text,
     approval_needed_text,
     ending_text,
+    escalation_text,
     refusal_blocks,
+    reminder_text,
     status_blocks,
     status_text,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "approval_needed_text",
     "confirm_modal",
     "ending_text",
+    "escalation_text",
     "help_blocks",
     "history_blocks",
     "history_page_from_value",
@@ -54,6 +57,7 @@ __all__ = [
     "metadata_from_view",
     "reason_from_view",
     "refusal_blocks",
+    "reminder_text",
     "start_modal",
     "start_values_from_view",
     "status_blocks",

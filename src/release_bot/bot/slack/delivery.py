@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,12 +16,16 @@ from release_bot.bot.slack.blocks import (
     action_reply_text,
     approval_needed_text,
     ending_text,
+    escalation_text,
+    reminder_text,
     status_blocks,
     status_text,
 )
 from release_bot.bot.slack.context import SlackContext
+from release_bot.bot.slack.pacing import Pacer
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, NoticeKind
+from release_bot.core.policy import is_user_id
 from release_bot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -89,6 +93,7 @@ class Deliverer:
         threads: int = 4,
         interval: float = 1.0,
         batch: int = 20,
+        pacer: Pacer | None = None,
     ) -> None:
         self.queue = queue
         self.client = client
@@ -97,6 +102,7 @@ class Deliverer:
         self.worker = worker
         self.interval = interval
         self.batch = batch
+        self.pacer = pacer or Pacer()
         self._wake = doorbell
         self._stop = threading.Event()
         self._threads = [
@@ -184,44 +190,61 @@ class Deliverer:
 
     def _send(self, message: OutboxMessage, snap: ReleaseSnapshot) -> None:
         """Carry out one notification against Slack."""
-        channel = message.channel
-        if channel is None:
+        if message.channel is None:
             return
-        now = self.clock()
+        kind, data = message.kind, message.payload
+        if kind is NoticeKind.STARTER_TOLD:
+            if is_user_id(str(data["to"])):
+                self.pacer.post(str(data["to"]))
+                self.client.chat_postMessage(channel=str(data["to"]), text=ending_text(snap))
+            return
         where = self.queue.status_message(message.release_id)
-        blocks = [b.to_dict() for b in status_blocks(snap, now)]
-        if message.kind is NoticeKind.RELEASE_STARTED or where is None:
-            if where is None:
-                posted = self.client.chat_postMessage(
-                    channel=channel, text=status_text(snap), blocks=blocks
-                )
-                where = (str(posted["channel"]), str(posted["ts"]))
-                self.queue.set_status_message(message.release_id, *where)
-            if message.kind in (NoticeKind.RELEASE_STARTED, NoticeKind.STATUS_CHANGED):
+        if where is None:
+            self.pacer.post(message.channel)
+            posted = self.client.chat_postMessage(
+                channel=message.channel, text=status_text(snap), blocks=self._blocks(snap)
+            )
+            where = (str(posted["channel"]), str(posted["ts"]))
+            self.queue.set_status_message(message.release_id, *where)
+            if kind in (NoticeKind.RELEASE_STARTED, NoticeKind.STATUS_CHANGED):
                 return
-        status_channel, ts = where
-        if message.kind is NoticeKind.STATUS_CHANGED:
+        channel, ts = where
+        if kind is NoticeKind.RELEASE_STARTED:
+            return
+        if kind is NoticeKind.STATUS_CHANGED:
+            self.pacer.update()
             self.client.chat_update(
-                channel=status_channel, ts=ts, text=status_text(snap), blocks=blocks
+                channel=channel, ts=ts, text=status_text(snap), blocks=self._blocks(snap)
             )
             return
-        data = message.payload
-        if message.kind is NoticeKind.ACTION_TAKEN:
+        text, broadcast = self._thread_reply(kind, data, snap)
+        self.pacer.post(channel)
+        self.client.chat_postMessage(
+            channel=channel, thread_ts=ts, text=text, reply_broadcast=broadcast
+        )
+
+    def _blocks(self, snap: ReleaseSnapshot) -> list[dict[str, Any]]:
+        return [b.to_dict() for b in status_blocks(snap, self.clock())]
+
+    @staticmethod
+    def _thread_reply(
+        kind: NoticeKind, data: Mapping[str, Any], snap: ReleaseSnapshot
+    ) -> tuple[str, bool]:
+        """The thread reply of a notification, and whether it is also shown in the channel."""
+        waited = timedelta(seconds=float(data.get("waited") or 0))
+        if kind is NoticeKind.ACTION_TAKEN:
+            reason = data.get("reason")
             text = action_reply_text(
                 str(data["actor"]),
                 Action(str(data["action"])),
                 str(data["message"]),
-                data.get("reason"),
+                None if reason is None else str(reason),
             )
-            self.client.chat_postMessage(channel=status_channel, thread_ts=ts, text=text)
-        elif message.kind is NoticeKind.APPROVAL_NEEDED:
-            self.client.chat_postMessage(
-                channel=status_channel,
-                thread_ts=ts,
-                reply_broadcast=True,
-                text=approval_needed_text(snap),
-            )
-        else:
-            self.client.chat_postMessage(
-                channel=status_channel, thread_ts=ts, text=ending_text(snap)
-            )
+            return text, False
+        if kind is NoticeKind.APPROVAL_NEEDED:
+            return approval_needed_text(snap), True
+        if kind is NoticeKind.REMINDER:
+            return reminder_text(snap, waited), False
+        if kind is NoticeKind.ESCALATION:
+            return escalation_text(snap, waited), True
+        return ending_text(snap), False

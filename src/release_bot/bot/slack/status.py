@@ -293,3 +293,28 @@ def approval_needed_text(snap: ReleaseSnapshot) -> str:
     else:
         text += " Use *Approve* on the status message."
     return text
+
+
+def reminder_text(snap: ReleaseSnapshot, waited: timedelta) -> str:
+    """The reminder, in the thread, while an approval keeps waiting."""
+    release = snap.release
+    gate = release.current_phase.approval
+    groups = principals(gate.groups if gate is not None else (), snap.mentions)
+    got = len(release.approvers(release.phase))
+    required = gate.required if gate is not None else 1
+    return (
+        f":hourglass: Reminder for {groups}: phase {phase_name(release, release.phase)} of "
+        f"{release_ref(snap)} has waited {format_duration(waited)} for approval "
+        f"({got} of {plural(required, 'approval')})."
+    )
+
+
+def escalation_text(snap: ReleaseSnapshot, waited: timedelta) -> str:
+    """The escalation, broadcast from the thread, once an approval waited escalate_after."""
+    release = snap.release
+    groups = principals(release.pipeline.escalate_to, snap.mentions)
+    return (
+        f":rotating_light: {groups}: phase {phase_name(release, release.phase)} of "
+        f"{release_ref(snap)} has waited {format_duration(waited)} for approval — "
+        "please find an approver, or abort the release."
+    )

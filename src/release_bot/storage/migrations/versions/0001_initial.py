@@ -63,6 +63,9 @@ def upgrade() -> None:
         sa.Column("remaining_seconds", sa.Double(), nullable=True),
         sa.Column("approvals", JSON_DOCUMENT, nullable=False),
         sa.Column("ended_at", TIMESTAMP, nullable=True),
+        sa.Column("awaiting_since", TIMESTAMP, nullable=True),
+        sa.Column("remind_at", TIMESTAMP, nullable=True),
+        sa.Column("escalated", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("status_channel", sa.String(), nullable=True),
@@ -73,6 +76,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_releases_flag_key", "releases", ["flag_key"])
     op.create_index("ix_releases_state_bake_ends_at", "releases", ["state", "bake_ends_at"])
+    op.create_index("ix_releases_state_remind_at", "releases", ["state", "remind_at"])
     op.create_table(
         "events",
         sa.Column("id", sa.Integer(), nullable=False),
