@@ -60,14 +60,15 @@ def test_interleaved_sessions_lose_the_race_at_flush(database: Database) -> None
         mine = first.releases.get(release.id or 0)
         theirs = second.releases.get(release.id or 0)
         assert mine is not None and theirs is not None
-        # keep the second session's row alive, so its save passes the revision check and
-        # the UPDATE ... WHERE revision = 1 itself finds nothing to update
+        # the second session still holds revision 1, so its save passes the revision check
+        # and the UPDATE ... WHERE revision = 1 at commit finds nothing to update
         held = second.session.get(ReleaseRow, release.id)
         assert held is not None and held.revision == 1
         first.releases.save(replace(mine, state=ReleaseState.PAUSED))
         first.commit()
+        second.releases.save(replace(theirs, state=ReleaseState.ABORTED, ended_at=NOW))
         with pytest.raises(ConcurrentUpdate, match="changed this release at the same moment"):
-            second.releases.save(replace(theirs, state=ReleaseState.ABORTED, ended_at=NOW))
+            second.commit()
     with database.uow() as uow:
         stored = uow.releases.get(release.id or 0)
     assert stored is not None and stored.state is ReleaseState.PAUSED

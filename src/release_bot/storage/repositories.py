@@ -82,11 +82,15 @@ class SqlReleaseRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._loaded: dict[int, ReleaseRow] = {}
 
     def get(self, release_id: int) -> Release | None:
-        """The release with this id, or None."""
+        """The release with this id, or None; its row is kept for the compare-and-swap."""
         row = self.session.get(ReleaseRow, release_id)
-        return None if row is None else release_from_row(row)
+        if row is None:
+            return None
+        self._loaded[release_id] = row
+        return release_from_row(row)
 
     def add(self, release: Release) -> Release:
         """Store a new release and return it with its id and first revision."""
@@ -99,7 +103,7 @@ class SqlReleaseRepository:
         """Store a changed release unless it changed since read (else ConcurrentUpdate)."""
         if release.id is None:
             raise ValueError("This release was never stored: add it before saving it.")
-        row = self.session.get(ReleaseRow, release.id)
+        row = self._loaded.get(release.id) or self.session.get(ReleaseRow, release.id)
         if row is None:
             raise NotFound(f"There is no release #{release.id}.")
         if row.revision != release.revision:
@@ -109,8 +113,9 @@ class SqlReleaseRepository:
             )
         for column, value in release_values(release).items():
             setattr(row, column, value)
-        flush(self.session)
-        return replace(release, revision=row.revision)
+        # The UPDATE ... WHERE revision = read goes out with the commit's flush; a lost race
+        # surfaces there as ConcurrentUpdate. SQLAlchemy's version counter adds one.
+        return replace(release, revision=release.revision + 1)
 
     def active_for_flag(self, key: str) -> Release | None:
         """The flag's active release, or None."""
