@@ -55,6 +55,8 @@ def test_simultaneous_approvals_advance_exactly_one_phase(
 
     winners = [user for user, outcome in outcomes.items() if isinstance(outcome, Release)]
     refusals = {user: o for user, o in outcomes.items() if isinstance(o, RuleBroken)}
+    others = [o for o in outcomes.values() if not isinstance(o, (Release, RuleBroken))]
+    assert not others, others
     assert len(winners) == 1, outcomes
     assert len(refusals) == 19, outcomes
     assert all(type(error.rule).__name__ == "ActionFitsState" for error in refusals.values())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
@@ -162,8 +162,9 @@ class SqlHistoryRepository:
         self.session = session
 
     def append(self, event: Event) -> None:
-        """Add one event."""
-        self.session.add(EventRow(**event_values(event)))
+        """Add one event (a plain INSERT: no ORM bookkeeping, no id fetched back)."""
+        with races_as_concurrent_updates():  # its autoflush may send a stale release UPDATE
+            self.session.execute(insert(EventRow).values(**event_values(event)))
 
     def for_flag(self, key: str) -> Sequence[Event]:
         """A flag's events, oldest first."""
@@ -184,8 +185,10 @@ class SqlOutbox:
 
     def put(self, release_id: int, channel: str | None, notification: Notification,
             now: datetime) -> None:
-        """Queue one notification for delivery after commit."""
-        self.session.add(OutboxRow(**outbox_values(release_id, channel, notification, now)))
+        """Queue one notification for delivery after commit (a plain INSERT)."""
+        values = outbox_values(release_id, channel, notification, now)
+        with races_as_concurrent_updates():  # its autoflush may send a stale release UPDATE
+            self.session.execute(insert(OutboxRow).values(**values))
 
     def pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
         """Up to `limit` messages still to deliver, oldest first."""
