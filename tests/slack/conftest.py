@@ -10,6 +10,7 @@ from harness import RunningBot
 from slack_sdk import WebClient
 
 from release_bot.bot.slack.client import make_web_client
+from release_bot.bot.slack.pacing import Pacer
 from release_bot.storage import Database
 
 
@@ -28,7 +29,13 @@ def slack_client(fake_slack: FakeSlack) -> WebClient:
 
 @pytest.fixture
 def bot(fake_slack: FakeSlack, database: Database) -> Iterator[RunningBot]:
-    """release-bot serving on a free port against fake_slack and a fresh database."""
+    """release-bot serving on a free port against fake_slack and a fresh database.
+
+    Delivery does not pace itself here (the fake enforces no rate limits unless asked to, and
+    pacing has tests of its own in tests/scheduler): a release's few thread replies would
+    otherwise wait a second each for Slack's one-message-per-second-per-channel.
+    """
     running = RunningBot(fake_slack, database)
+    running.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
     yield running
     running.close()

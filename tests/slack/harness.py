@@ -14,6 +14,7 @@ from typing import Any
 from fake_slack import BOT_TOKEN, FakeSlack
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
+from waitress import wasyncore
 from waitress.server import create_server
 
 from release_bot.bot.http import wsgi_app
@@ -93,10 +94,17 @@ class RunningBot:
         self.signer = SignatureVerifier(SIGNING_SECRET)
 
     def close(self) -> None:
-        """Stop serving, sweeping and delivering."""
+        """Stop serving, sweeping and delivering.
+
+        The server's loop is stopped from inside (a trigger thunk closes every channel, the
+        listening socket included, so the loop ends at once); closing the socket from here
+        would leave the loop polling a closed descriptor until it dies of EBADF.
+        """
         self.runtime.stop_background()
-        self.server.close()
+        server = self.server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         self.thread.join(5)
+        server.task_dispatcher.shutdown()
 
     def post(
         self,

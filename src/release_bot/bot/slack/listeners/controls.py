@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from release_bot.bot.slack.blocks import confirm_modal, metadata_from_view, reason_from_view
 from release_bot.bot.slack.context import SlackContext
@@ -16,8 +16,6 @@ from release_bot.core.errors import DomainError, InvalidInput
 from release_bot.core.models import Action, Command
 from release_bot.core.transitions import applicable
 
-log = logging.getLogger(__name__)
-
 
 def _ack(ack: Ack) -> None:
     ack()
@@ -26,7 +24,7 @@ def _ack(ack: Ack) -> None:
 def _where(body: dict[str, Any], respond: Respond | None) -> Where:
     container = body.get("container") or {}
     return Where(
-        user=body["user"]["id"],
+        user=str((body.get("user") or {}).get("id") or ""),
         channel=container.get("channel_id") or (body.get("channel") or {}).get("id"),
         message_ts=container.get("message_ts"),
         ephemeral=bool(container.get("is_ephemeral")),
@@ -38,7 +36,9 @@ def _target(body: dict[str, Any]) -> Target:
     action = (body.get("actions") or [{}])[0]
     value = action.get("value") or (action.get("selected_option") or {}).get("value") or ""
     try:
-        return Target.decode(value)
+        if not (body.get("user") or {}).get("id"):
+            raise ValueError("it names no user")
+        return Target.decode(str(value))
     except ValueError as error:
         raise InvalidInput(
             f"This control could not be read ({error}) — try /release status."
@@ -56,6 +56,18 @@ def carry_out(
         refuse(ctx, client, where, error, target.release_id)
         return
     ctx.kick_delivery()
+
+
+def _form_errors(view: dict[str, Any]) -> dict[str, str] | None:
+    """Why a submitted confirmation modal goes back to the person, by block; None if it is fine."""
+    try:
+        target, _, _ = metadata_from_view(view.get("private_metadata", ""))
+    except ValueError:
+        return {BlockId.REASON.value: "This form could not be read; close it and retry."}
+    reason = reason_from_view(view.get("state") or {})
+    if target.action is Action.ABORT and not (reason or "").strip():
+        return {BlockId.REASON.value: "Say why you abort: the history keeps it."}
+    return None
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -86,33 +98,29 @@ def register(app: App, ctx: SlackContext) -> None:
         view = confirm_modal(
             ctx.snapshot(release), target, where.channel, where.message_ts, ctx.clock()
         )
-        client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+        problem = None if body.get("trigger_id") else "the click had no trigger_id"
+        if problem is None:
+            try:
+                client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+            except SlackApiError as error:
+                problem = str(error.response.get("error"))
+        if problem is not None:
+            text = f"Slack did not open the confirmation ({problem}) — pick the action again."
+            tell(client, where, text)
 
     def check_confirmation(ack: Ack, view: dict[str, Any]) -> None:
-        try:
-            target, _, _ = metadata_from_view(view.get("private_metadata", ""))
-        except ValueError:
-            ack(
-                response_action="errors",
-                errors={BlockId.REASON.value: "This form could not be read; close it and retry."},
-            )
-            return
-        if target.action is Action.ABORT and not (reason_from_view(view["state"]) or "").strip():
-            ack(
-                response_action="errors",
-                errors={BlockId.REASON.value: "Say why you abort: the history keeps it."},
-            )
+        errors = _form_errors(view)
+        if errors:
+            ack(response_action="errors", errors=errors)
             return
         ack()
 
     def confirmed(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        try:
-            target, channel, ts = metadata_from_view(view.get("private_metadata", ""))
-        except ValueError:
-            log.warning("confirmation with malformed metadata from %s", body["user"]["id"])
-            return
+        if _form_errors(view):
+            return  # sent back to the form by check_confirmation; Bolt runs lazies regardless
+        target, channel, ts = metadata_from_view(view.get("private_metadata", ""))
         where = Where(user=body["user"]["id"], channel=channel, message_ts=ts)
-        carry_out(ctx, client, where, target, reason_from_view(view["state"]))
+        carry_out(ctx, client, where, target, reason_from_view(view.get("state") or {}))
 
     app.action(ActionId.APPROVE.value)(ack=_ack, lazy=[approve])
     app.action(ActionId.MORE.value)(ack=_ack, lazy=[open_confirmation])

@@ -47,10 +47,18 @@ def register(app: App, ctx: SlackContext) -> None:
 
     @app.event("subteam_members_changed")
     def members_changed(event: dict[str, Any]) -> None:
+        group_id = event.get("subteam_id")
+        if not group_id:
+            log.warning("subteam_members_changed without a subteam_id: ignored")
+            return
         ctx.membership.members_changed(
-            event["subteam_id"], event.get("added_users") or [], event.get("removed_users") or []
+            group_id, event.get("added_users") or [], event.get("removed_users") or []
         )
 
     @app.event("subteam_updated")
     def group_updated(event: dict[str, Any]) -> None:
-        ctx.membership.group_updated(event.get("subteam") or {})
+        group = event.get("subteam")
+        if not isinstance(group, dict) or not group.get("id"):
+            log.warning("subteam_updated without a subteam id: ignored")
+            return
+        ctx.membership.group_updated(group)
