@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError
 
 from release_bot.bot.membership import StaticMembership
 from release_bot.bot.pipelines_file import PipelinesConfig, PipelinesFileError, load_pipelines
@@ -26,7 +26,6 @@ from release_bot.bot.presenters import (
     release_row,
     release_text,
 )
-from release_bot.bot.serve import Runtime
 from release_bot.bot.settings import Settings
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, Command, FlagKind
@@ -35,6 +34,10 @@ from release_bot.storage.unit_of_work import Database, open_database
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class DatabaseUnusable(Exception):
+    """The database is reachable but cannot be used as it is (exit 3)."""
 
 
 @dataclass
@@ -55,7 +58,7 @@ class Context:
             self._database = open_database(self.settings.database_url)
             if migrate and not self._database.is_current():
                 if self._database.engine.dialect.name != "sqlite":
-                    raise DomainError(
+                    raise DatabaseUnusable(
                         "The database schema is missing or old: run `release-bot db upgrade` first."
                     )
                 self._database.upgrade()
@@ -89,8 +92,12 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
             _fail(error.message)
         except PipelinesFileError as error:
             _fail(str(error), 2)
-        except OperationalError as error:
-            _fail(f"cannot use the database: {error.orig or error}", 3)
+        except DatabaseUnusable as error:
+            _fail(str(error), 3)
+        except DatabaseError as error:
+            # the driver's first line says what is wrong; the rest is SQL and hints
+            reason = str(error.orig or error).strip().splitlines()[0]
+            _fail(f"cannot use the database: {reason}", 3)
         except ValueError as error:
             _fail(str(error), 2)
         raise AssertionError("unreachable")
@@ -98,11 +105,18 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"--value may not contain {name}: it is not part of JSON.")
+
+
 def _json_value(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON ({error.msg}): {text}") from None
+        raise ValueError(
+            f"--value {text!r} is not valid JSON ({error.msg} at column {error.colno}): "
+            'write it like true, false or \'{"limit": 5}\'.'
+        ) from None
 
 
 def _echo_json(data: Any) -> None:
@@ -314,6 +328,13 @@ def release_act(
 ) -> None:
     """Approve, pause, unpause, skip, abort or full-rollout a release."""
     service = context.service(with_pipelines=True)
+    if phase is not None:
+        count = len(service.release(release_id).pipeline.phases)
+        if not 1 <= phase <= count:
+            raise ValueError(
+                f"--phase {phase} is not a phase of release #{release_id}: "
+                f"it has phases 1 to {count}."
+            )
     command = Command(
         release_id,
         _ACTIONS[action],
@@ -363,7 +384,7 @@ def _attributes(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise click.BadParameter(f"'{pair}' is not of the form name=value", param_hint="--attr")
+            raise ValueError(f"--attr '{pair}' is not of the form name=value.")
         attributes[name] = value
     return attributes
 
@@ -389,6 +410,8 @@ def evaluate(
 @friendly
 def serve(context: Context, port: int | None) -> None:
     """Run the Slack app (HTTP, or Socket Mode when SLACK_APP_TOKEN is set) with its timers."""
+    from release_bot.bot.serve import Runtime  # the Slack stack: loaded only to serve
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = Runtime(context.settings, context.database(), context.pipelines)
     mode = (
