@@ -13,6 +13,7 @@ from release_bot.core.models import Event, Flag, PhaseStatus, Release, ReleaseSt
 from release_bot.core.rules import allowed_actions
 
 _MRKDWN = re.compile(r"[*`]")
+_MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _MARKS = {
     PhaseStatus.PENDING: "○",
     PhaseStatus.AWAITING_APPROVAL: "⏸",
@@ -27,8 +28,8 @@ _MARKS = {
 
 
 def plain(text: str) -> str:
-    """Drop Slack's mrkdwn emphasis for a terminal."""
-    return _MRKDWN.sub("", text)
+    """Drop Slack's mrkdwn emphasis and mention brackets (`<@U1>` → `U1`) for a terminal."""
+    return _MENTION.sub(r"\1", _MRKDWN.sub("", text))
 
 
 def compact(value: Any) -> str:
@@ -177,7 +178,12 @@ def history_text(events: Sequence[Event]) -> str:
     lines = []
     for e in events:
         where = f" #{e.release_id}" if e.release_id else ""
-        move = f" {e.from_state} → {e.to_state}" if e.from_state != e.to_state else ""
+        if e.from_state == e.to_state:
+            move = ""
+        elif e.from_state is None:
+            move = f" → {e.to_state}"
+        else:
+            move = f" {e.from_state} → {e.to_state}"
         why = f" (reason: {e.reason})" if e.reason else ""
         lines.append(
             f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<12} {e.action:<12} {e.outcome.value:<7}"
