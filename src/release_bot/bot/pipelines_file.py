@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from release_bot.core.durations import parse_duration
 from release_bot.core.models import Action, ApprovalGate, Phase, Pipeline
@@ -30,6 +38,17 @@ def _principal(value: Any) -> Any:
 
 
 Principal = Annotated[str, BeforeValidator(_principal)]
+
+
+def _action_name(value: str) -> str:
+    if _action(value) is None:
+        known = ", ".join(a.value for a in Action)
+        raise ValueError(f"unknown action '{value}' (known: {known})")
+    return value
+
+
+# a key of `permissions:`, checked one by one so that an error points at the misspelt line
+ActionName = Annotated[str, AfterValidator(_action_name)]
 
 
 class _Strict(BaseModel):
@@ -62,7 +81,7 @@ class PipelineSpec(_Strict):
     remind_every: Duration = timedelta(hours=4)
     escalate_after: Duration = timedelta(hours=24)
     escalate_to: list[Principal] = []
-    permissions: dict[str, list[Principal]] = {}
+    permissions: dict[ActionName, list[Principal]] = {}
     phases: list[PhaseSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -71,12 +90,6 @@ class PipelineSpec(_Strict):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"phase names must be unique; repeated: {', '.join(twice)}")
-        unknown = [k for k in self.permissions if _action(k) is None]
-        if unknown:
-            known = ", ".join(a.value for a in Action)
-            raise ValueError(
-                f"unknown action(s) in permissions: {', '.join(unknown)} (known: {known})"
-            )
         return self
 
 
@@ -134,7 +147,7 @@ def _to_core(name: str, spec: PipelineSpec) -> Pipeline:
 
 
 def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
+    out.setdefault(path, node.start_mark.line + 1)  # a mapping value: keep its key's line
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             out[(*path, key.value)] = key.start_mark.line + 1
@@ -142,6 +155,23 @@ def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], in
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _lines(item, (*path, index), out)
+
+
+def _duplicate_key(node: yaml.Node) -> yaml.Node | None:
+    """The first key written twice in one mapping (YAML loaders silently keep the last)."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                return key
+            seen.add(key.value)
+            if (found := _duplicate_key(value)) is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            if (found := _duplicate_key(item)) is not None:
+                return found
+    return None
 
 
 def _place(loc: tuple[Any, ...], data: Any) -> str:
@@ -166,11 +196,30 @@ def _has(node: dict[Any, Any] | list[Any], key: Any) -> bool:
     return key in node if isinstance(node, dict) else isinstance(key, int) and key < len(node)
 
 
+def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse once: the node tree (for line numbers) and the plain data built from it. libyaml
+    is used when present (ten times faster); a file it refuses is parsed again in Python, whose
+    error messages are the ones we show."""
+    loaders: list[Callable[[str], Any]] = [yaml.SafeLoader]
+    if getattr(yaml, "__with_libyaml__", False):
+        loaders.insert(0, yaml.CSafeLoader)
+    for number, loader_class in enumerate(loaders, start=1):
+        loader = loader_class(text)
+        try:
+            root = loader.get_single_node()
+            return root, None if root is None else loader.construct_document(root)
+        except yaml.YAMLError:
+            if number == len(loaders):
+                raise
+        finally:
+            loader.dispose()
+    raise AssertionError("unreachable")
+
+
 def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig:
     """Validate pipelines YAML text and build core pipelines; PipelinesFileError on any problem."""
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root, data = _parse_yaml(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -180,6 +229,12 @@ def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig
         raise PipelinesFileError(f"{source}: expected a mapping with a `pipelines:` key")
     lines: dict[tuple[Any, ...], int] = {}
     if root is not None:
+        twice = _duplicate_key(root)
+        if twice is not None:
+            raise PipelinesFileError(
+                f"{source}:{twice.start_mark.line + 1}: '{twice.value}' is given twice "
+                "in the same place"
+            )
         _lines(root, (), lines)
     try:
         spec = PipelinesFileSpec.model_validate(data)
@@ -187,9 +242,13 @@ def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig
         problems = []
         for item in error.errors():
             loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
-            loc = tuple(p for p in loc if p not in ("str", "list[str]", "timedelta"))
+            loc = tuple(p for p in loc if p not in ("str", "list[str]", "timedelta", "[key]"))
             line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 1)
             message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "not a known setting here (misspelt or misplaced?)"
+            elif item["type"] == "missing":
+                message = "is required but missing"
             problems.append(f"{source}:{line}: {_place(loc, data)}: {message}")
         raise PipelinesFileError("\n".join(problems)) from None
     return PipelinesConfig(
