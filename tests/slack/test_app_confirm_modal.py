@@ -42,16 +42,6 @@ def test_overflow_opens_a_confirmation_naming_its_target(bot: RunningBot) -> Non
     assert not attempts(bot, "pause")
 
 
-def test_abort_modal_asks_for_a_reason(bot: RunningBot) -> None:
-    status = start(bot)
-
-    view = open_confirmation(bot, DEV, f"abort:{status.release_id}:0", status)
-
-    inputs = [b for b in view["blocks"] if b["type"] == "input"]
-    assert [b["block_id"] for b in inputs] == [BlockId.REASON.value]
-    assert inputs[0].get("optional", False) is False
-
-
 def send_back_then_abort(bot: RunningBot, status: StatusMessage, reason: str | None) -> None:
     """An abort without a reason is sent back to the form and changes nothing.
 
@@ -59,6 +49,9 @@ def send_back_then_abort(bot: RunningBot, status: StatusMessage, reason: str | N
     through — work the bot might wrongly have started for the bad submission shows by then.
     """
     view = open_confirmation(bot, DEV, f"abort:{status.release_id}:0", status)
+    inputs = [b for b in view["blocks"] if b["type"] == "input"]
+    assert [b["block_id"] for b in inputs] == [BlockId.REASON.value]
+    assert inputs[0].get("optional", False) is False
     since, history = len(bot.fake.calls), len(events(bot))
 
     answer = bot.submit(DEV, view["callback_id"], view["private_metadata"], reason_values(reason))

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from release_bot.bot.slack.blocks import (
     help_blocks,
@@ -73,10 +74,7 @@ class ReleaseCommand:
             elif name == "history" and len(args) == 1:
                 self._history(respond, args[0], 0)
             elif name == "start" and len(args) < 2:
-                flags = [f.key for f in self.ctx.service.flags()]
-                client.views_open(
-                    trigger_id=command["trigger_id"], view=start_modal(flags).to_dict()
-                )
+                self._open_start_form(client, respond, command.get("trigger_id"))
             elif name == "start":
                 self._start(respond, user, args[0], args[1])
             else:
@@ -88,6 +86,21 @@ class ReleaseCommand:
                 )
         except DomainError as error:
             respond(text=error.message, response_type="ephemeral")
+
+    def _open_start_form(self, client: WebClient, respond: Respond, trigger: str | None) -> None:
+        problem = None if trigger else "the command had no trigger_id"
+        if trigger:
+            flags = [f.key for f in self.ctx.service.flags()]
+            try:
+                client.views_open(trigger_id=trigger, view=start_modal(flags).to_dict())
+            except SlackApiError as error:
+                problem = str(error.response.get("error"))
+        if problem is not None:
+            respond(
+                text=f"Slack did not open the start form ({problem}) — try again, or use "
+                "`/release start FLAG VALUE`.",
+                response_type="ephemeral",
+            )
 
     def _list(self, respond: Respond) -> None:
         releases = self.ctx.service.releases(active_only=True)

@@ -1,0 +1,16 @@
+"""The health check answers without Slack."""
+
+from __future__ import annotations
+
+from flows import api_calls
+from harness import RunningBot
+
+
+def test_healthz(bot: RunningBot) -> None:
+    since = len(bot.fake.calls)
+
+    answer = bot.get("/healthz")
+
+    assert (answer.status, answer.body) == (200, b"ok\n")
+    assert api_calls(bot.fake, since) == []
+    assert bot.get("/nope").status == 404
