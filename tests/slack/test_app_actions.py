@@ -10,15 +10,17 @@ from flows import (
     click,
     confirm,
     control_values,
+    settle,
     start,
     status_posts,
     texts,
     thread_replies,
     to_approval,
     updates,
+    wait_for_new,
     wait_state,
 )
-from harness import ALICE, DEV, MGR, RunningBot
+from harness import ALICE, BOB, DEV, MGR, RunningBot
 
 from release_bot.core.models import Outcome, ReleaseState
 
@@ -173,3 +175,27 @@ def test_full_roll_out_while_a_phase_waits_for_approval(bot: RunningBot) -> None
     assert release.approvers(1) == ()
     assert_redrawn(bot, status, since, "*Completed*")
     assert_thread_says(bot, status, since, f"<@{MGR}> rolled out every remaining phase at once")
+
+
+def test_an_approver_counts_once_towards_two_approvals(bot: RunningBot) -> None:
+    status = start(bot)
+    to_approval(bot, status)
+    click(bot, ALICE, f"approve:{status.release_id}:1", status)
+    wait_state(bot, status.release_id, ReleaseState.BAKING, 1)
+    confirm(bot, DEV, f"skip:{status.release_id}:1", status)
+    wait_state(bot, status.release_id, ReleaseState.AWAITING_APPROVAL, 2)
+    first = len(bot.fake.calls)
+    click(bot, ALICE, f"approve:{status.release_id}:2", status)
+    bot.wait_until(lambda: bot.service.release(status.release_id).approvers(2) == (ALICE,))
+    settle(bot)
+    assert_redrawn(bot, status, first, "1 of 2 approvals from", f"approved by <@{ALICE}>")
+    since = len(bot.fake.calls)
+
+    click(bot, ALICE, f"approve:{status.release_id}:2", status)
+
+    [reply] = wait_for_new(bot.fake, "response_url", since)
+    assert "You have already approved phase *Production* (1 of 2 approvals)" in reply.params["text"]
+    assert bot.service.release(status.release_id).approvers(2) == (ALICE,)
+    click(bot, BOB, f"approve:{status.release_id}:2", status)
+    wait_state(bot, status.release_id, ReleaseState.COMPLETED)
+    assert_thread_says(bot, status, since, f"<@{BOB}> approved phase *Production* (2 of 2)")
