@@ -110,11 +110,6 @@ def test_click_usage_mistakes_exit_2_without_a_traceback(sqlite_cli: Cli) -> Non
     assert "Missing option '--as'" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/rules.py ValueFitsKind quotes the value with Python's repr, so a CLI user who "
-    "typed the JSON `true` or `null` is told `True` or `None`",
-)
 def test_a_value_that_does_not_fit_is_quoted_as_the_json_typed(sqlite_cli: Cli) -> None:
     message = sqlite_cli.fail(
         "flag", "create", "c", "--kind", "config", "--pipeline", "standard", "--value", "true"
@@ -122,11 +117,6 @@ def test_a_value_that_does_not_fit_is_quoted_as_the_json_typed(sqlite_cli: Cli) 
     assert message == "A dynamic config's value must be a JSON object, not true."
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/rules.py ActionIsForCurrentPhase calls an action for a phase the release has "
-    "not reached yet 'out of date' (it was for phase Production, but … is now at phase Staging)",
-)
 def test_a_phase_not_reached_yet_is_not_called_out_of_date(sqlite_cli: Cli) -> None:
     sqlite_cli.ok(
         "flag", "create", KEY, "--kind", "gate", "--pipeline", "standard", "--value", "false"

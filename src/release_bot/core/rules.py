@@ -69,7 +69,7 @@ class ReleaseIsActive(Rule):
 
 @dataclass(frozen=True)
 class ActionIsForCurrentPhase(Rule):
-    """An action issued for a phase the release has moved on from is out of date."""
+    """An action issued for another phase than the current one is refused (out of date)."""
 
     release: Release
     issued_for: int | None
@@ -81,6 +81,11 @@ class ActionIsForCurrentPhase(Rule):
         if not 0 <= self.issued_for < len(r.pipeline.phases):
             return f"Release #{r.id} has no phase {self.issued_for}."
         was = r.pipeline.phases[self.issued_for].name
+        if self.issued_for > r.phase:
+            return (
+                f"Release #{r.id} has not reached phase *{was}* yet: it is at phase "
+                f"*{r.current_phase.name}* ({r.state.value.replace('_', ' ')})."
+            )
         return (
             f"This was out of date: it was for phase *{was}*, but release #{r.id} is now at "
             f"phase *{r.current_phase.name}* ({r.state.value.replace('_', ' ')})."
@@ -210,10 +215,14 @@ class ValueFitsKind(Rule):
     value: Any
 
     def broken(self) -> str | None:
+        try:
+            typed = json.dumps(self.value, allow_nan=False)
+        except ValueError:
+            return "Values must be plain JSON: NaN and Infinity are not JSON."
         if self.kind is FlagKind.GATE and not isinstance(self.value, bool):
-            return f"A feature gate's value must be true or false, not {self.value!r}."
+            return f"A feature gate's value must be true or false, not {typed}."
         if self.kind is FlagKind.CONFIG and not isinstance(self.value, dict):
-            return f"A dynamic config's value must be a JSON object, not {self.value!r}."
+            return f"A dynamic config's value must be a JSON object, not {typed}."
         return None
 
 
