@@ -8,6 +8,7 @@ from flows import (
     click,
     confirm,
     control_values,
+    open_confirmation,
     start,
     texts,
     to_approval,
@@ -102,3 +103,23 @@ def test_click_on_a_finished_release_is_out_of_date(bot: RunningBot) -> None:
     [redraw] = wait_for_new(bot.fake, "chat.update", since)
     assert "*Aborted*" in texts(redraw.params["blocks"])
     assert not control_values(redraw.params["blocks"])
+
+
+def test_confirmation_submitted_after_the_release_moved_on(bot: RunningBot) -> None:
+    status = start(bot)
+    view = open_confirmation(bot, DEV, f"pause:{status.release_id}:0", status)
+    to_approval(bot, status, user=ALICE)  # while DEV reads the modal, ALICE skips Staging
+    since = len(bot.fake.calls)
+
+    answer = bot.submit(DEV, view["callback_id"], view["private_metadata"], {})
+
+    assert answer.status == 200 and answer.body == b""
+    [reply] = wait_for_new(bot.fake, "chat.postEphemeral", since)
+    assert (reply.params["channel"], reply.params["user"]) == (CHANNEL, DEV)
+    assert "out of date" in reply.params["text"]
+    [redraw] = wait_for_new(bot.fake, "chat.update", since)
+    assert (redraw.params["channel"], redraw.params["ts"]) == (status.channel, status.ts)
+    assert f"approve:{status.release_id}:1" in control_values(redraw.params["blocks"])
+    assert bot.service.release(status.release_id).state is ReleaseState.AWAITING_APPROVAL
+    [refused] = attempts(bot, "pause", Outcome.REFUSED)
+    assert (refused.actor, refused.rule) == (DEV, "ActionIsForCurrentPhase")
