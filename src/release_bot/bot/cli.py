@@ -21,6 +21,7 @@ from release_bot.bot.presenters import (
     event_data,
     flag_data,
     history_text,
+    outbox_data,
     plain,
     release_data,
     release_row,
@@ -30,6 +31,7 @@ from release_bot.bot.settings import Settings
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, Command, FlagKind
 from release_bot.core.service import ReleaseService
+from release_bot.storage.outbox import OutboxStatus
 from release_bot.storage.unit_of_work import Database, open_database
 
 P = ParamSpec("P")
@@ -115,7 +117,7 @@ def _json_value(text: str) -> Any:
     except json.JSONDecodeError as error:
         raise ValueError(
             f"--value {text!r} is not valid JSON ({error.msg} at column {error.colno}): "
-            'write it like true, false or \'{"limit": 5}\'.'
+            "write it like true, false or '{\"limit\": 5}'."
         ) from None
 
 
@@ -423,3 +425,31 @@ def serve(context: Context, port: int | None) -> None:
         f"release-bot serving {len(context.pipelines.pipelines)} pipeline(s), {mode}", err=True
     )
     runtime.run(port or context.settings.port)
+
+
+@main.group()
+def outbox() -> None:
+    """Notifications queued for Slack."""
+
+
+@outbox.command("list")
+@click.option("--failed", is_flag=True, help="Only rows that failed for good.")
+@click.option("--pending", is_flag=True, help="Only rows still to deliver.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_context
+@friendly
+def outbox_list(context: Context, failed: bool, pending: bool, as_json: bool) -> None:
+    """List outbox rows, oldest first (what Slack was or will be told)."""
+    status = OutboxStatus.FAILED if failed else OutboxStatus.PENDING if pending else None
+    with context.database().uow() as uow:
+        rows = uow.outbox.list(status)
+    if as_json:
+        _echo_json([outbox_data(row) for row in rows])
+        return
+    for row in rows:
+        error = f"\t{row.last_error}" if row.last_error else ""
+        click.echo(
+            f"#{row.id}\trelease #{row.release_id}\t{row.kind.value}\t{row.status.value}"
+            f"\t{row.attempts} attempt(s){error}"
+        )
+    click.echo(f"{len(rows)} row(s)")

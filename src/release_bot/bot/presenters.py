@@ -11,6 +11,7 @@ from typing import Any
 from release_bot.core.durations import format_duration
 from release_bot.core.models import Event, Flag, PhaseStatus, Release, ReleaseState, Version
 from release_bot.core.rules import allowed_actions
+from release_bot.storage.outbox import OutboxMessage
 
 _MRKDWN = re.compile(r"[*`]")
 _MENTION = re.compile(r"<@([A-Z0-9]+)>")
@@ -190,3 +191,17 @@ def history_text(events: Sequence[Event]) -> str:
             f"{where}{move}  {plain(e.message)}{why}"
         )
     return "\n".join(lines)
+
+
+def outbox_data(message: OutboxMessage) -> dict[str, Any]:
+    """An outbox row as JSON-ready data."""
+    return {
+        "id": message.id,
+        "release": message.release_id,
+        "channel": message.channel,
+        "kind": message.kind.value,
+        "status": message.status.value,
+        "attempts": message.attempts,
+        "created_at": _iso(message.created_at),
+        "last_error": message.last_error,
+    }
