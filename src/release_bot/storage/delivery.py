@@ -81,6 +81,10 @@ class SqlDeliveryQueue:
         """Give these rows back for another attempt at `at`."""
         self._update(ids, last_error=error, next_attempt_at=at, attempts=OutboxRow.attempts + 1)
 
+    def unclaim(self, ids: Sequence[int]) -> None:
+        """Give back rows claimed but not tried (a stopping worker): claimable again at once."""
+        self._update(ids)
+
     def _update(self, ids: Sequence[int], **values: object) -> None:
         if not ids:
             return

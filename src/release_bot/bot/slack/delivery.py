@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -49,6 +50,12 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MAX_BACKOFF = timedelta(minutes=5)
+# how long `stop()` waits for the messages in hand; a process being stopped should go quickly
+STOP_TIMEOUT_SECONDS = 3.0
+# A worker gives back what is left of a batch after this long, well inside the queue's lease
+# (2 minutes): were the lease to run out while rows are still being sent, another worker would
+# claim and send them again.
+BATCH_SECONDS = 30.0
 
 
 class DeliveryQueue(Protocol):
@@ -68,6 +75,10 @@ class DeliveryQueue(Protocol):
 
     def retry_later(self, ids: Sequence[int], error: str, at: datetime) -> None:
         """Release these rows for another attempt at `at`."""
+        ...
+
+    def unclaim(self, ids: Sequence[int]) -> None:
+        """Give back rows that were claimed but not tried, for any worker to take at once."""
         ...
 
     def status_message(self, release_id: int) -> tuple[str, str] | None:
@@ -93,6 +104,7 @@ class Deliverer:
         threads: int = 4,
         interval: float = 1.0,
         batch: int = 20,
+        batch_seconds: float = BATCH_SECONDS,
         pacer: Pacer | None = None,
     ) -> None:
         self.queue = queue
@@ -102,9 +114,11 @@ class Deliverer:
         self.worker = worker
         self.interval = interval
         self.batch = batch
-        self.pacer = pacer or Pacer()
+        self.batch_seconds = batch_seconds
         self._wake = doorbell
         self._stop = threading.Event()
+        # a wait for a pacing slot ends early when the deliverer is stopped
+        self.pacer = pacer or Pacer(sleep=self._stop.wait)
         self._threads = [
             threading.Thread(target=self._loop, name=f"outbox-{n}", daemon=True)
             for n in range(threads)
@@ -115,13 +129,18 @@ class Deliverer:
         for thread in self._threads:
             thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Finish the batches in hand and stop."""
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """Finish the messages in hand, give back the rest of the batches, and stop.
+
+        `timeout` bounds the whole stop, not each thread: a thread stuck in a hanging Slack call
+        is left behind (it is a daemon) and its row is retried once its lease runs out.
+        """
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
             if thread.is_alive():
-                thread.join(timeout)
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -136,14 +155,24 @@ class Deliverer:
     def deliver_once(self) -> int:
         """Claim and send one batch; returns how many rows it handled."""
         batch = self.queue.claim(self.worker, self.clock(), self.batch)
+        deadline = time.monotonic() + self.batch_seconds
         by_release: dict[int, list[OutboxMessage]] = {}
         for message in batch:
             by_release.setdefault(message.release_id, []).append(message)
-        for rows in by_release.values():
-            self._deliver_release(rows)
+        releases = list(by_release.values())
+        for index, rows in enumerate(releases):
+            if self._give_back(deadline):
+                self.queue.unclaim([m.id for later in releases[index:] for m in later])
+                break
+            self._deliver_release(rows, deadline)
         return len(batch)
 
-    def _deliver_release(self, rows: list[OutboxMessage]) -> None:
+    def _give_back(self, deadline: float) -> bool:
+        """True when the rest of the batch should go back to the queue untried: stopping, or
+        the batch has taken so long that its lease could run out before it is done."""
+        return self._stop.is_set() or time.monotonic() > deadline
+
+    def _deliver_release(self, rows: list[OutboxMessage], deadline: float) -> None:
         """Send one release's rows in order; several status updates become one chat.update."""
         last_update = max(
             (i for i, m in enumerate(rows) if m.kind is NoticeKind.STATUS_CHANGED), default=-1
@@ -155,6 +184,9 @@ class Deliverer:
                 if message.kind is NoticeKind.STATUS_CHANGED and index != last_update:
                     done.append(message.id)
                     continue
+                if self._give_back(deadline):
+                    self.queue.unclaim([m.id for m in rows[index:]])
+                    return
                 try:
                     snap = snap or self.ctx.snapshot(self.ctx.service.release(message.release_id))
                     self._send(message, snap)
@@ -165,6 +197,12 @@ class Deliverer:
                 except DomainError as error:
                     self.queue.mark_failed(message.id, error.message, self.clock())
                     continue
+                except Exception as error:  # noqa: BLE001 — lost connection, timeout, database
+                    # An outage like a 500: retry this and the later rows with backoff, instead
+                    # of leaving them leased to this worker until the lease runs out.
+                    log.warning("outbox #%s will be retried: %r", message.id, error)
+                    self._retry(message, rows[index:], type(error).__name__, None)
+                    return
                 done.append(message.id)
         finally:
             self.queue.mark_sent(done, self.clock())
@@ -179,14 +217,19 @@ class Deliverer:
             self.queue.mark_failed(message.id, code, self.clock())
             return False
         retry_after = error.response.headers.get("Retry-After") if error.response.headers else None
-        wait = (
-            timedelta(seconds=float(retry_after))
-            if retry_after
-            else min(timedelta(seconds=2 ** min(message.attempts, 10)), MAX_BACKOFF)
-        )
+        self._retry(message, rest, code, retry_after)
+        return True
+
+    def _retry(
+        self, message: OutboxMessage, rest: list[OutboxMessage], code: str, retry_after: Any
+    ) -> None:
+        """Put message and the rows after it back, due after Retry-After or a backoff."""
+        try:
+            wait = timedelta(seconds=max(0.0, float(retry_after)))
+        except (TypeError, ValueError):
+            wait = min(timedelta(seconds=2 ** min(message.attempts, 10)), MAX_BACKOFF)
         log.info("outbox #%s will be retried in %ss: %s", message.id, wait.total_seconds(), code)
         self.queue.retry_later([m.id for m in rest], code, self.clock() + wait)
-        return True
 
     def _send(self, message: OutboxMessage, snap: ReleaseSnapshot) -> None:
         """Carry out one notification against Slack."""

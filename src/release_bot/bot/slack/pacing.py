@@ -25,7 +25,7 @@ class Pacer:
     def __init__(
         self,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self.clock = clock
         self.sleep = sleep
