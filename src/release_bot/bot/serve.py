@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import logging
 import os
 import signal
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 
 from pydantic import SecretStr
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from release_bot.bot.http import serve_http, wsgi_app
 from release_bot.bot.pipelines_file import PipelinesConfig
@@ -26,6 +33,14 @@ from release_bot.core.errors import DomainError
 from release_bot.core.service import ReleaseService
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.unit_of_work import Database
+
+log = logging.getLogger(__name__)
+# seconds between attempts to reach Slack at start, the last one repeated
+SLACK_RETRY_SECONDS = (1, 2, 5, 10, 30)
+
+
+class _SlackUnreachable(Exception):
+    """Slack could not be asked (no connection, a 5xx, a 429): worth trying again."""
 
 
 def utc_now() -> datetime:
@@ -53,15 +68,50 @@ class Runtime:
         self.ctx = SlackContext(self.service, self.membership, doorbell.set, utc_now)
         worker = f"{socket.gethostname()}:{os.getpid()}"
         self.deliverer = Deliverer(
-            SqlDeliveryQueue(self.database), self.client, self.ctx, doorbell, worker
+            SqlDeliveryQueue(self.database),
+            _delivery_client(token, self.settings),
+            self.ctx,
+            doorbell,
+            worker,
         )
-        try:
-            self.app = build_app(self.ctx, self.client, secret)
-        except SlackApiError as error:
-            raise DomainError(
-                f"Slack refused SLACK_BOT_TOKEN: {error.response.get('error')}."
-            ) from None
         self.sweeper = Sweeper(self.service, utc_now, doorbell.set)
+        self._secret = secret
+        self.app: App | None = None
+        try:
+            self.app = self._build_app()
+        except _SlackUnreachable as error:
+            # Timers and the outbox live in the database: they run while Slack is away, and
+            # `run` serves Slack's requests once Slack answers.
+            log.warning("Slack cannot be reached yet (%s); the timers run meanwhile", error)
+
+    def _build_app(self) -> App:
+        """The Bolt app; creating it asks Slack (auth.test) whose token this is."""
+        try:
+            return build_app(self.ctx, self.client, self._secret)
+        except BoltError as error:
+            # Bolt turns auth.test's SlackApiError into a BoltError; the cause says which
+            cause = error.__context__
+            if not isinstance(cause, SlackApiError):
+                raise
+            status = cause.response.status_code
+            if status == 429 or status >= 500:
+                raise _SlackUnreachable(f"Slack answered HTTP {status}") from None
+            raise DomainError(
+                f"Slack refused SLACK_BOT_TOKEN: {cause.response.get('error')}."
+            ) from None
+        except OSError as error:  # no connection, a timeout (urllib's URLError is an OSError)
+            raise _SlackUnreachable(str(error)) from None
+
+    def _app_once_slack_answers(self) -> App:
+        """Build the app, trying again with backoff for as long as Slack cannot be reached."""
+        waits = itertools.chain(SLACK_RETRY_SECONDS, itertools.repeat(SLACK_RETRY_SECONDS[-1]))
+        while True:
+            try:
+                return self._build_app()
+            except _SlackUnreachable as error:
+                wait = next(waits)
+                log.warning("Slack cannot be reached (%s); trying again in %ss", error, wait)
+                time.sleep(wait)
 
     def start_background(self) -> None:
         """Start delivery and the timer sweeps."""
@@ -79,17 +129,31 @@ class Runtime:
         signal.signal(signal.SIGTERM, _interrupt)
         self.start_background()
         try:
+            self.app = app = self.app or self._app_once_slack_answers()
             app_token = self.settings.slack_app_token
             if app_token is not None:
                 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-                SocketModeHandler(self.app, app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+                SocketModeHandler(app, app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
             else:
-                serve_http(wsgi_app(self.app, self.database.ping), port)
+                serve_http(wsgi_app(app, self.database.ping), port)
         except KeyboardInterrupt:
             pass
         finally:
             self.stop_background()
+
+
+def _delivery_client(token: str, settings: Settings) -> WebClient:
+    """The bot's client, except that a 429 is not slept off inside the call.
+
+    Delivery hands a rate-limited message back to the outbox, due after its Retry-After, and
+    goes on with the other releases of its batch; sleeping in the call would hold them all up.
+    """
+    client = make_web_client(token, settings.slack_api_url)
+    client.retry_handlers = [
+        h for h in client.retry_handlers if not isinstance(h, RateLimitErrorRetryHandler)
+    ]
+    return client
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
