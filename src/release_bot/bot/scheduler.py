@@ -11,6 +11,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from release_bot.core.service import ReleaseService
 
 log = logging.getLogger(__name__)
+# APScheduler logs every run of a job at INFO: two lines a second for the sweep. Its warnings
+# (missed or overlapping runs) still show.
+logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
 class Sweeper:
