@@ -28,7 +28,10 @@ from scheduler_support import (
     wait_until,
 )
 
+from release_bot.bot.membership import StaticMembership
+from release_bot.bot.pipelines_file import parse_pipelines
 from release_bot.core.models import Action, Command, NoticeKind, ReleaseState
+from release_bot.core.service import ReleaseService
 from release_bot.storage import Database, OutboxStatus
 
 KEYS = ("alpha", "beta", "gamma")
@@ -200,3 +203,56 @@ def test_a_rate_limited_release_does_not_hold_up_the_others(
     assert len(others) == len(KEYS) - 1
     assert retried.at - limited.at >= 1.95, "Retry-After was not honoured"
     assert all(c.at < retried.at for c in others), "the other releases waited for the limited one"
+
+
+GATED = f"""
+members:
+  "@approvers": [U0ALICE]
+pipelines:
+  gated:
+    channel: {CHANNEL}
+    phases:
+      - name: Staging
+        environments: [staging]
+        bake: 1h
+      - name: Canary
+        environments: [production]
+        percentage: 10
+        approval: {{groups: ["@approvers"], required: 1}}
+        bake: 1h
+      - name: Production
+        environments: [production]
+        approval: {{groups: ["@managers"], required: 1}}
+"""
+
+
+def test_notices_sent_late_name_the_phase_and_ask_the_group_they_were_about(
+    fake: FakeSlack, database: Database
+) -> None:
+    """The release moves on (from the CLI) while the bot is down; once it is up, the queued
+    announcement of the canary's approval must still ask the canary's approvers about the
+    canary, not describe where the release has got to since."""
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("rendering does not depend on the database; once is enough")
+    config = parse_pipelines(GATED)
+    cli = ReleaseService(database.uow, config.pipelines, StaticMembership(config.members))
+    release = start_release(cli, "late", pipeline="gated")
+    assert release.id is not None
+    rid = release.id
+    cli.act(Command(rid, Action.SKIP, DEV), now())  # the canary waits for approval
+    cli.act(Command(rid, Action.APPROVE, "U0ALICE"), now())
+    cli.act(Command(rid, Action.SKIP, DEV), now())  # production waits for approval
+
+    bot = RunningBot(fake, database, GATED)
+    try:
+
+        def announcements() -> list[str]:
+            return [t for t in _thread_of(fake, database, rid) if "waiting for approval" in t]
+
+        wait_until(lambda: len(announcements()) == 2, 10, lambda: timeline(fake))
+        canary, production = announcements()
+        assert "*Canary*" in canary and "<!subteam^S0APPR>" in canary, canary
+        assert "0 of 1" in canary, "Alice's later approval is counted in the old notice"
+        assert "*Production*" in production and "<!subteam^S0MGR>" in production, production
+    finally:
+        bot.close()

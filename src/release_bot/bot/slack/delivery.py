@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -260,11 +261,27 @@ class Deliverer:
                 channel=channel, ts=ts, text=status_text(snap), blocks=self._blocks(snap)
             )
             return
+        if kind in (NoticeKind.APPROVAL_NEEDED, NoticeKind.REMINDER, NoticeKind.ESCALATION):
+            snap = self._as_of(snap, message)
         text, broadcast = self._thread_reply(kind, data, snap)
         self.pacer.post(channel)
         self.client.chat_postMessage(
             channel=channel, thread_ts=ts, text=text, reply_broadcast=broadcast
         )
+
+    @staticmethod
+    def _as_of(snap: ReleaseSnapshot, message: OutboxMessage) -> ReleaseSnapshot:
+        """The release as the notice saw it: the phase it was about, the approvals given by then.
+
+        A notice sent late (Slack was down, the bot was stopped) while the release moved on
+        must still name that phase and ask that phase's approvers, not whoever is asked now.
+        """
+        release = snap.release
+        phase = message.payload.get("phase")
+        if not isinstance(phase, int) or not 0 <= phase < len(release.pipeline.phases):
+            return snap
+        approvals = tuple(a for a in release.approvals if a.at <= message.created_at)
+        return replace(snap, release=replace(release, phase=phase, approvals=approvals))
 
     def _blocks(self, snap: ReleaseSnapshot) -> list[dict[str, Any]]:
         return [b.to_dict() for b in status_blocks(snap, self.clock())]
