@@ -133,10 +133,14 @@ def test_due_lists_baking_releases_whose_timer_ended_earliest_first(database: Da
         uow.releases.add(replace(baking_release("waiting", NOW - timedelta(hours=2)),
                                  state=ReleaseState.AWAITING_APPROVAL))
         uow.commit()
-    with database.uow() as uow:
-        assert list(uow.releases.due(NOW)) == [ids["early"], ids["late"], ids["exact"]]
-        assert list(uow.releases.due(NOW.astimezone(TOKYO))) == list(uow.releases.due(NOW))
-        assert list(uow.releases.due(NOW - timedelta(days=1))) == []
+    def due(now: datetime, limit: int = 100) -> list[int | None]:
+        with database.uow() as uow:
+            return [release.id for release in uow.releases.due(now, limit)]
+
+    assert due(NOW) == [ids["early"], ids["late"], ids["exact"]]
+    assert due(NOW, limit=2) == [ids["early"], ids["late"]]
+    assert due(NOW.astimezone(TOKYO)) == due(NOW)
+    assert due(NOW - timedelta(days=1)) == []
 
 
 def test_history_reads_back_in_the_order_it_was_written(database: Database) -> None:
@@ -171,5 +175,7 @@ def test_history_reads_back_in_the_order_it_was_written(database: Database) -> N
 def test_a_naive_datetime_is_refused_before_it_reaches_the_database(database: Database) -> None:
     store_flag(database, sample_flag())
     naive = Event("new_checkout", datetime(2030, 1, 1, 9, 0), TRIGGERER, "x", Outcome.OK, "x")
-    with database.uow() as uow, pytest.raises(StatementError, match="no time zone"):
+    with database.uow() as uow:
         uow.history.append(naive)
+        with pytest.raises(StatementError, match="no time zone"):
+            uow.commit()

@@ -270,19 +270,21 @@ class _Releases:
             if (not active_only or r.active) and (flag_key is None or r.flag_key == flag_key)
         ]
 
-    def due(self, now: datetime) -> list[int]:
+    def due(self, now: datetime, limit: int) -> list[Release]:
         return sorted(
-            i for i, r in self.state.releases.items()
-            if r.state is ReleaseState.BAKING and r.bake_ends_at is not None
-            and r.bake_ends_at <= now
-        )
+            (r for r in self.state.releases.values()
+             if r.state is ReleaseState.BAKING and r.bake_ends_at is not None
+             and r.bake_ends_at <= now),
+            key=lambda r: (r.bake_ends_at, r.id),
+        )[:limit]
 
-    def reminders_due(self, now: datetime) -> list[int]:
+    def reminders_due(self, now: datetime, limit: int) -> list[Release]:
         return sorted(
-            i for i, r in self.state.releases.items()
-            if r.state is ReleaseState.AWAITING_APPROVAL and r.remind_at is not None
-            and r.remind_at <= now
-        )
+            (r for r in self.state.releases.values()
+             if r.state is ReleaseState.AWAITING_APPROVAL and r.remind_at is not None
+             and r.remind_at <= now),
+            key=lambda r: (r.remind_at, r.id),
+        )[:limit]
 
 
 class _History:

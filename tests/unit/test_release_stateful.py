@@ -180,7 +180,7 @@ class ReleaseSessions(RuleBasedStateMachine):
         if not due:
             assert self.current() == before, "a timer fired early or a stopped one ran"
         with self.store.unit_of_work() as uow:
-            assert uow.releases.due(self.clock) == [], "a due timer was left behind"
+            assert uow.releases.due(self.clock, 100) == [], "a due timer was left behind"
 
     # --- invariants ------------------------------------------------------------------------
 

@@ -283,8 +283,17 @@ def test_advance_due_moves_only_the_releases_whose_timer_has_ended():
 def test_advance_due_does_not_report_a_move_whose_commit_failed():
     svc, store = with_flag()
     release = svc.start_release("f", True, TRIGGERER, NOW)
-    store.failing_commits = 1
+    store.failing_commits = 2  # the chunk's commit, then the release's own retry
     moved = svc.advance_due(NOW + H)
     assert svc.release(release.id).describe_state() == "baking(0)", "the move was lost"
     assert moved == []
+
+
+def test_advance_due_retries_a_chunk_that_lost_a_race_one_release_at_a_time():
+    svc, store = with_flag()
+    release = svc.start_release("f", True, TRIGGERER, NOW)
+    store.failing_commits = 1
+    moved = svc.advance_due(NOW + H)
+    assert [r.id for r in moved] == [release.id]
+    assert svc.release(release.id).describe_state() == "awaiting_approval(1)"
 

@@ -61,12 +61,12 @@ class ReleaseRepository(Protocol):
         """Releases, newest first."""
         ...
 
-    def due(self, now: datetime) -> Sequence[int]:
-        """Ids of baking releases whose bake timer has ended at now."""
+    def due(self, now: datetime, limit: int) -> Sequence[Release]:
+        """Up to `limit` baking releases whose bake timer has ended at now, earliest first."""
         ...
 
-    def reminders_due(self, now: datetime) -> Sequence[int]:
-        """Ids of releases awaiting approval whose reminder is due at now."""
+    def reminders_due(self, now: datetime, limit: int) -> Sequence[Release]:
+        """Up to `limit` releases awaiting approval whose reminder is due at now."""
         ...
 
 

@@ -35,6 +35,10 @@ from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueF
 
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 CAS_ATTEMPTS = 20
+SWEEP_CHUNK = 100
+
+_Finder = Callable[[ReleaseRepository, int], Sequence[Release]]
+_Step = Callable[[Release, datetime], Transition | None]
 
 
 class ReleaseService:
@@ -141,27 +145,49 @@ class ReleaseService:
             f"Release #{command.release_id} kept changing while we tried — look again and retry."
         )
 
-    def advance_due(self, now: datetime) -> list[Release]:
-        """End every bake timer that is due at now; each release in its own transaction."""
-        return self._sweep(now, lambda releases: releases.due(now), transitions.timer_end)
+    def advance_due(self, now: datetime, limit: int | None = None) -> list[Release]:
+        """End the bake timers due at now, earliest first (at most `limit` of them)."""
+        return self._sweep(now, limit, lambda found, n: found.due(now, n), transitions.timer_end)
 
-    def remind_due(self, now: datetime) -> list[Release]:
-        """Send every approval reminder or escalation that is due at now."""
-        return self._sweep(now, lambda releases: releases.reminders_due(now), transitions.remind)
+    def remind_due(self, now: datetime, limit: int | None = None) -> list[Release]:
+        """Send the approval reminders and escalations due at now (at most `limit`)."""
+        return self._sweep(
+            now, limit, lambda found, n: found.reminders_due(now, n), transitions.remind
+        )
 
-    def _sweep(
-        self,
-        now: datetime,
-        find: Callable[[ReleaseRepository], Sequence[int]],
-        step: Callable[[Release, datetime], Transition | None],
-    ) -> list[Release]:
-        """Apply a timed step to each release `find` names; skip those someone else moved."""
-        with self.uow() as uow:
-            due = list(find(uow.releases))
-        moved = []
-        for release_id in due:
+    def _sweep(self, now: datetime, limit: int | None, find: _Finder, step: _Step
+               ) -> list[Release]:
+        """Apply a timed step to what `find` names, SWEEP_CHUNK releases a transaction."""
+        moved: list[Release] = []
+        while limit is None or len(moved) < limit:
+            size = SWEEP_CHUNK if limit is None else min(SWEEP_CHUNK, limit - len(moved))
+            chunk, found = self._sweep_chunk(now, size, find, step)
+            moved += chunk
+            if found < size or not chunk:
+                break
+        return moved
+
+    def _sweep_chunk(self, now: datetime, size: int, find: _Finder, step: _Step
+                     ) -> tuple[list[Release], int]:
+        """One transaction for the chunk; if someone else moved one of it, one each instead."""
+        try:
             with self.uow() as uow:
-                release = uow.releases.get(release_id)
+                due = list(find(uow.releases, size))
+                moved = [
+                    self._record(uow, release, transition, now)
+                    for release in due
+                    if (transition := step(release, now)) is not None
+                ]
+                uow.commit()
+                return moved, len(due)
+        except ConcurrentUpdate:
+            pass
+        with self.uow() as uow:
+            ids = [release.id for release in find(uow.releases, size)]
+        moved = []
+        for release_id in ids:
+            with self.uow() as uow:
+                release = uow.releases.get(release_id) if release_id is not None else None
                 transition = step(release, now) if release else None
                 if release is None or transition is None:
                     continue
@@ -171,7 +197,7 @@ class ReleaseService:
                 except ConcurrentUpdate:
                     continue
                 moved.append(saved)
-        return moved
+        return moved, len(ids)
 
     def release(self, release_id: int) -> Release:
         """One release."""

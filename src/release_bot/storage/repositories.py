@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
+
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
@@ -133,46 +136,79 @@ class SqlReleaseRepository:
             query = query.where(ReleaseRow.flag_key == flag_key)
         return [release_from_row(row) for row in self.session.scalars(query)]
 
-    def due(self, now: datetime) -> Sequence[int]:
-        """Ids of baking releases whose bake timer has ended at now, earliest first."""
+    def due(self, now: datetime, limit: int) -> Sequence[Release]:
+        """Up to `limit` baking releases whose bake timer has ended at now, earliest first."""
         query = (
-            select(ReleaseRow.id)
+            select(ReleaseRow)
             .where(ReleaseRow.state == ReleaseState.BAKING.value, ReleaseRow.bake_ends_at <= now)
             .order_by(ReleaseRow.bake_ends_at, ReleaseRow.id)
+            .limit(limit)
         )
-        return self.session.scalars(query).all()
+        return self._load(query)
 
-    def reminders_due(self, now: datetime) -> Sequence[int]:
-        """Ids of releases awaiting approval whose reminder is due at now, earliest first."""
+    def reminders_due(self, now: datetime, limit: int) -> Sequence[Release]:
+        """Up to `limit` releases awaiting approval whose reminder is due at now."""
         query = (
-            select(ReleaseRow.id)
+            select(ReleaseRow)
             .where(
                 ReleaseRow.state == ReleaseState.AWAITING_APPROVAL.value,
                 ReleaseRow.remind_at <= now,
             )
             .order_by(ReleaseRow.remind_at, ReleaseRow.id)
+            .limit(limit)
         )
-        return self.session.scalars(query).all()
+        return self._load(query)
+
+    def _load(self, query: Select[ReleaseRow]) -> builtins.list[Release]:
+        """Releases of a query, their rows kept for the compare-and-swap."""
+        rows = builtins.list(self.session.scalars(query))
+        self._loaded.update((row.id, row) for row in rows)
+        return [release_from_row(row) for row in rows]
+
+
+class InsertBuffer:
+    """Append-only rows of one transaction, written as one multi-row INSERT per table."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rows: dict[type[EventRow] | type[OutboxRow], list[dict[str, Any]]] = {}
+
+    def add(self, table: type[EventRow] | type[OutboxRow], values: dict[str, Any]) -> None:
+        """Keep a row for the next write()."""
+        self.rows.setdefault(table, []).append(values)
+
+    def write(self) -> None:
+        """INSERT what was kept; the autoflush before it may surface a lost race."""
+        with races_as_concurrent_updates():
+            for table, rows in self.rows.items():
+                self.session.execute(insert(table), rows)
+        self.rows.clear()
+
+    def discard(self) -> None:
+        """Forget what was kept (the transaction rolls back)."""
+        self.rows.clear()
 
 
 class SqlHistoryRepository:
     """The append-only history: rows are added, never changed."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, inserts: InsertBuffer) -> None:
         self.session = session
+        self.inserts = inserts
 
     def append(self, event: Event) -> None:
-        """Add one event (a plain INSERT: no ORM bookkeeping, no id fetched back)."""
-        with races_as_concurrent_updates():  # its autoflush may send a stale release UPDATE
-            self.session.execute(insert(EventRow).values(**event_values(event)))
+        """Add one event (written with the transaction's other rows, no id fetched back)."""
+        self.inserts.add(EventRow, event_values(event))
 
     def for_flag(self, key: str) -> Sequence[Event]:
         """A flag's events, oldest first."""
+        self.inserts.write()
         query = select(EventRow).where(EventRow.flag_key == key).order_by(EventRow.id)
         return [event_from_row(row) for row in self.session.scalars(query)]
 
     def for_release(self, release_id: int) -> Sequence[Event]:
         """A release's events, oldest first."""
+        self.inserts.write()
         query = select(EventRow).where(EventRow.release_id == release_id).order_by(EventRow.id)
         return [event_from_row(row) for row in self.session.scalars(query)]
 
@@ -180,18 +216,18 @@ class SqlHistoryRepository:
 class SqlOutbox:
     """Notifications written in the same transaction as the change that caused them."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, inserts: InsertBuffer) -> None:
         self.session = session
+        self.inserts = inserts
 
     def put(self, release_id: int, channel: str | None, notification: Notification,
             now: datetime) -> None:
-        """Queue one notification for delivery after commit (a plain INSERT)."""
-        values = outbox_values(release_id, channel, notification, now)
-        with races_as_concurrent_updates():  # its autoflush may send a stale release UPDATE
-            self.session.execute(insert(OutboxRow).values(**values))
+        """Queue one notification for delivery after commit."""
+        self.inserts.add(OutboxRow, outbox_values(release_id, channel, notification, now))
 
     def pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
         """Up to `limit` messages still to deliver, oldest first."""
+        self.inserts.write()
         query = (
             select(OutboxRow)
             .where(OutboxRow.status == OutboxStatus.PENDING.value)
@@ -202,6 +238,7 @@ class SqlOutbox:
 
     def list(self, status: OutboxStatus | None = None) -> Sequence[OutboxMessage]:
         """Every message (or those with the given status), oldest first."""
+        self.inserts.write()
         query = select(OutboxRow).order_by(OutboxRow.id)
         if status is not None:
             query = query.where(OutboxRow.status == status.value)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.database import DEFAULT_DATABASE_URL, is_current, make_engine, upgrade
 from release_bot.storage.repositories import (
+    InsertBuffer,
     SqlFlagRepository,
     SqlHistoryRepository,
     SqlOutbox,
@@ -36,8 +37,9 @@ class SqlUnitOfWork:
         self.session = self.session_factory()
         self.flags = SqlFlagRepository(self.session)
         self.releases = SqlReleaseRepository(self.session)
-        self.history = SqlHistoryRepository(self.session)
-        self.outbox = SqlOutbox(self.session)
+        self.inserts = InsertBuffer(self.session)
+        self.history = SqlHistoryRepository(self.session, self.inserts)
+        self.outbox = SqlOutbox(self.session, self.inserts)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -48,11 +50,13 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Make the changes durable; a lost race raises ConcurrentUpdate."""
+        self.inserts.write()
         with races_as_concurrent_updates():
             self.session.commit()
 
     def rollback(self) -> None:
         """Drop the changes made since the last commit."""
+        self.inserts.discard()
         self.session.rollback()
 
 
