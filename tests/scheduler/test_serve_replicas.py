@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from fake_slack import FakeSlack
 from scheduler_support import (
+    ALICE,
     ServeFactory,
     direct_messages,
+    now,
     ok_timer_events,
     outbox,
     replies_in,
     service_on,
     start_release,
     status_ts,
+    texts,
     timeline,
     top_level_posts,
     updates_of,
@@ -27,17 +30,19 @@ from scheduler_support import (
     write_pipelines,
 )
 
-from release_bot.core.models import ReleaseState
+from release_bot.core.models import Action, Command, NoticeKind, ReleaseState
 from release_bot.storage import Database, OutboxStatus
 
 # Slack allows about one post a second per channel and 50 chat.update calls a minute, and the
-# bot paces itself to match: 16 releases fit in the bursts those limits allow.
-RELEASES = 16
+# bot paces itself to match: 12 releases (and 2 waiting) fit in the bursts those limits allow.
+REMINDER = NoticeKind.REMINDER
+RELEASES = 12
 CHANNELS = 4
+GATED = 2  # releases waiting for approval meanwhile, one channel each
 
 
 def _pipelines() -> str:
-    text = "pipelines:\n"
+    text = 'members:\n  "@approvers": [U0ALICE]\npipelines:\n'
     for n in range(CHANNELS):
         text += f"""
   p{n}:
@@ -49,6 +54,16 @@ def _pipelines() -> str:
       - name: Production
         environments: [production]
         bake: 2s
+"""
+    for n in range(GATED):  # waiting for approval from the start, reminded every second
+        text += f"""
+  gated{n}:
+    channel: C0GATE{n}
+    remind_every: 1s
+    phases:
+      - name: Everywhere
+        environments: [staging, production]
+        approval: {{groups: ["@approvers"], required: 1}}
 """
     return text
 
@@ -78,18 +93,29 @@ def test_two_replicas_advance_each_release_once_and_send_each_message_once(
         assert release.id is not None
         releases[release.id] = (key, starter)
 
-    def all_told() -> bool:
-        return all(direct_messages(fake, starter) for _, starter in releases.values())
+    waiting = {}
+    for n in range(GATED):
+        key, starter = f"gated{n}", f"U0WAIT{n}"
+        release = start_release(service, key, pipeline=key, starter=starter)
+        assert release.id is not None
+        waiting[release.id] = (key, starter)
+
+    def all_told(group: dict[int, tuple[str, str]]) -> bool:
+        return all(direct_messages(fake, starter) for _, starter in group.values())
 
     def logs() -> str:
         told = "every starter told of the completion\n" + timeline(fake)
         return "\n".join([told, *(r.describe() for r in replicas)])
 
-    wait_until(all_told, 30, logs)
+    wait_until(lambda: all_told(releases), 30, logs)
+    # by now the waiting releases were due a reminder every second for several seconds
+    for rid in waiting:
+        service.act(Command(rid, Action.APPROVE, ALICE), now())
+    wait_until(lambda: all_told(waiting), 15, logs)
     wait_until(lambda: not outbox(database, OutboxStatus.PENDING), 10, "the outbox to drain")
 
     posts = top_level_posts(fake)
-    assert len(posts) == RELEASES
+    assert len(posts) == RELEASES + GATED
     for rid, (key, starter) in releases.items():
         assert service.release(rid).state is ReleaseState.COMPLETED
         timers = ok_timer_events(service, key)
@@ -104,3 +130,16 @@ def test_two_replicas_advance_each_release_once_and_send_each_message_once(
         # the last update shows where the release ended, never an older state
         assert "completed" in str(updates_of(fake, ts)[-1].params["text"]).lower(), rid
     assert outbox(database, OutboxStatus.FAILED) == []
+
+    # each due reminder was sent by one replica only: a second apart, each posted once
+    for rid in waiting:
+        sent = sorted(
+            m.created_at for m in outbox(database) if m.release_id == rid and m.kind is REMINDER
+        )
+        assert len(sent) >= 2, (rid, sent)
+        gaps = [(b - a).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
+        assert min(gaps) >= 0.9, (rid, gaps)
+        ts = status_ts(database, rid)
+        assert ts is not None
+        reminders = [t for t in texts(replies_in(fake, ts)) if "Reminder" in t]
+        assert len(reminders) == len(sent) == len(set(reminders)), (rid, reminders)
