@@ -183,14 +183,6 @@ NOT_FORM_OR_JSON = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bot/http.py hands any body to Bolt's WSGI adapter, whose BoltRequest parses it "
-    "(json.loads of the body or of payload=) before the signature is checked: a body that is "
-    "not JSON, or a payload that is not an object, raises and waitress answers 500 — unsigned "
-    "requests included.",
-)
 @pytest.mark.parametrize("signed", [True, False], ids=["signed", "unsigned"])
 def test_body_that_is_not_form_or_json_is_a_4xx(bot: RunningBot, signed: bool) -> None:
     for body, content_type in NOT_FORM_OR_JSON:

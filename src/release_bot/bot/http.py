@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import parse_body
 from waitress import serve
 
 if TYPE_CHECKING:
@@ -29,9 +31,34 @@ def wsgi_app(app: App, healthy: Callable[[], bool]) -> WSGIApplication:
                 status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
             )
             return [body]
+        if environ.get("PATH_INFO") == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            raw = _read_body(environ)
+            if not _parses(raw, environ.get("CONTENT_TYPE")):
+                message = b"malformed request: the body is neither Slack's form nor JSON\n"
+                start_response(
+                    "400 Bad Request",
+                    [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))],
+                )
+                return [message]
         return bolt(environ, start_response)
 
     return route
+
+
+def _read_body(environ: WSGIEnvironment) -> bytes:
+    """Read the request body and put it back for Bolt to read again."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw: bytes = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    return raw
+
+
+def _parses(raw: bytes, content_type: str | None) -> bool:
+    """True when Bolt can parse the body into an object (it would answer 500 otherwise)."""
+    try:
+        return isinstance(parse_body(raw.decode("utf-8"), content_type), dict)
+    except ValueError:
+        return False
 
 
 def serve_http(app: WSGIApplication, port: int, host: str = "0.0.0.0", threads: int = 16) -> None:
