@@ -137,6 +137,9 @@ def test_due_lists_baking_releases_whose_timer_ended_earliest_first(database: Da
         with database.uow() as uow:
             return [release.id for release in uow.releases.due(now, limit)]
 
+    with database.uow() as uow:
+        assert uow.releases.next_due() == NOW - timedelta(hours=1)
+        assert uow.releases.next_due().tzinfo is not None
     assert due(NOW) == [ids["early"], ids["late"], ids["exact"]]
     assert due(NOW, limit=2) == [ids["early"], ids["late"]]
     assert due(NOW.astimezone(TOKYO)) == due(NOW)

@@ -286,6 +286,13 @@ class _Releases:
             key=lambda r: (r.remind_at, r.id),
         )[:limit]
 
+    def next_due(self) -> datetime | None:
+        times = [r.bake_ends_at for r in self.state.releases.values()
+                 if r.state is ReleaseState.BAKING] + [
+            r.remind_at for r in self.state.releases.values()
+            if r.state is ReleaseState.AWAITING_APPROVAL]
+        return min((t for t in times if t is not None), default=None)
+
 
 class _History:
     def __init__(self, state: _State) -> None:

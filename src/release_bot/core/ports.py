@@ -69,6 +69,10 @@ class ReleaseRepository(Protocol):
         """Up to `limit` releases awaiting approval whose reminder is due at now."""
         ...
 
+    def next_due(self) -> datetime | None:
+        """The earliest bake end or reminder of any release, or None."""
+        ...
+
 
 class HistoryRepository(Protocol):
     """The append-only history."""

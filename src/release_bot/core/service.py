@@ -155,6 +155,11 @@ class ReleaseService:
             now, limit, lambda found, n: found.reminders_due(now, n), transitions.remind
         )
 
+    def next_due(self) -> datetime | None:
+        """When the earliest bake timer or reminder is due (None: nothing is timed)."""
+        with self.uow() as uow:
+            return uow.releases.next_due()
+
     def _sweep(self, now: datetime, limit: int | None, find: _Finder, step: _Step
                ) -> list[Release]:
         """Apply a timed step to what `find` names, SWEEP_CHUNK releases a transaction."""

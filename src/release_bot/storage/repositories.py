@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import builtins
-
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
@@ -158,6 +157,20 @@ class SqlReleaseRepository:
             .limit(limit)
         )
         return self._load(query)
+
+    def next_due(self) -> datetime | None:
+        """The earliest bake end or reminder of any release (two index lookups), or None."""
+        bake = self.session.scalar(
+            select(func.min(ReleaseRow.bake_ends_at)).where(
+                ReleaseRow.state == ReleaseState.BAKING.value
+            )
+        )
+        remind = self.session.scalar(
+            select(func.min(ReleaseRow.remind_at)).where(
+                ReleaseRow.state == ReleaseState.AWAITING_APPROVAL.value
+            )
+        )
+        return min((t for t in (bake, remind) if t is not None), default=None)
 
     def _load(self, query: Select[ReleaseRow]) -> builtins.list[Release]:
         """Releases of a query, their rows kept for the compare-and-swap."""
