@@ -1,14 +1,16 @@
-"""APScheduler in `serve`: sweeps for due bake timers (the timers live in the database)."""
+"""APScheduler in `serve`: sweeps for due bake timers and reminders, kept in the database."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from release_bot.core.service import ReleaseService
+from release_bot.core.models import Release
+from release_bot.core.service import SWEEP_CHUNK, ReleaseService
 
 log = logging.getLogger(__name__)
 # APScheduler logs every run of a job at INFO: two lines a second for the sweep. Its warnings
@@ -17,7 +19,12 @@ logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
 
 
 class Sweeper:
-    """Ends due bake timers and sends due reminders once a second; wakes delivery on change."""
+    """Ends due bake timers and sends due reminders; wakes delivery on change.
+
+    A sweep runs every `interval` seconds (so timers set by other processes are seen) and, in
+    between, exactly when the earliest known timer falls. Each sweep drains what is due in
+    chunks of SWEEP_CHUNK releases, each chunk stamped with the time it ran.
+    """
 
     def __init__(
         self,
@@ -29,27 +36,56 @@ class Sweeper:
         self.service = service
         self.clock = clock
         self.on_change = on_change
+        self.interval = timedelta(seconds=interval)
+        self._running = threading.Lock()
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(
-            self.sweep,
-            "interval",
-            seconds=interval,
-            id="advance-due",
-            max_instances=1,
-            coalesce=True,
+            self.sweep, "interval", seconds=interval, id="sweep", max_instances=1, coalesce=True
         )
 
     def sweep(self) -> int:
         """Advance due timers and send due reminders; returns how many releases changed."""
+        if not self._running.acquire(blocking=False):
+            return 0  # the sweep in hand drains everything and schedules the next one
         try:
-            now = self.clock()
-            moved = self.service.advance_due(now) + self.service.remind_due(now)
+            moved = sum(
+                self._drain(step) for step in (self.service.advance_due, self.service.remind_due)
+            )
+            self._schedule_next()
         except Exception:  # noqa: BLE001 — a failed sweep is retried by the next one
             log.exception("sweep failed")
             return 0
-        if moved:
-            self.on_change()
-        return len(moved)
+        finally:
+            self._running.release()
+        return moved
+
+    def _drain(self, step: Callable[[datetime, int], list[Release]]) -> int:
+        """Apply a timed step chunk by chunk until nothing is due."""
+        total = 0
+        while True:
+            moved = step(self.clock(), SWEEP_CHUNK)
+            total += len(moved)
+            if moved:
+                self.on_change()
+            if len(moved) < SWEEP_CHUNK:
+                return total
+
+    def _schedule_next(self) -> None:
+        """Sweep again right when the earliest timer falls, if that is before the next tick."""
+        if not self.scheduler.running:
+            return
+        due = self.service.next_due()
+        now = self.clock()
+        if due is None or due > now + self.interval:
+            return
+        self.scheduler.add_job(
+            self.sweep,
+            "date",
+            run_date=max(due, now),
+            id="next-due",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
 
     def start(self) -> None:
         """Start the background scheduler."""
