@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from samples import NOW, baking_release, sample_flag, store_flag
 
-from release_bot.core.errors import ConcurrentUpdate, NotFound
+from release_bot.core.errors import ConcurrentUpdate
 from release_bot.core.models import NoticeKind, Notification, ReleaseState
 from release_bot.storage import Database, OutboxStatus
+from release_bot.storage.delivery import SqlDeliveryQueue
 
 PAUSED = Notification(NoticeKind.STATUS_CHANGED, {"phase": 0})
 
@@ -83,7 +84,7 @@ def test_a_lost_compare_and_swap_queues_nothing(database: Database) -> None:
     assert state_and_outbox(database, release_id) == (ReleaseState.PAUSED, 1)
 
 
-def test_messages_are_read_marked_sent_or_failed(database: Database) -> None:
+def test_messages_are_claimed_marked_sent_or_failed(database: Database) -> None:
     release_id = stored_release_id(database)
     notes = [Notification(NoticeKind.ACTION_TAKEN, {"phase": 0, "action": "pause"}),
              PAUSED, Notification(NoticeKind.COMPLETED, {"phase": 2})]
@@ -91,27 +92,22 @@ def test_messages_are_read_marked_sent_or_failed(database: Database) -> None:
         for note in notes:
             uow.outbox.put(release_id, "C0RELEASES", note, NOW)
         uow.commit()
+    queue = SqlDeliveryQueue(database)
+    claimed = queue.claim("worker-a", NOW, limit=2)
+    assert [m.notification for m in claimed] == notes[:2]
+    assert all(m.status is OutboxStatus.PENDING and m.attempts == 0 for m in claimed)
+    assert queue.claim("worker-b", NOW, limit=10) == [], "the release's oldest row is leased"
+    queue.mark_sent([claimed[0].id], NOW)
+    queue.mark_failed(claimed[1].id, "channel_not_found", NOW)
+    assert [m.notification for m in queue.claim("worker-b", NOW, limit=10)] == notes[2:]
     with database.uow() as uow:
-        pending = uow.outbox.pending(limit=2)
-        assert [m.notification for m in pending] == notes[:2]
-        assert all(m.status is OutboxStatus.PENDING and m.attempts == 0 for m in pending)
-        uow.outbox.mark_sent(pending[0].id, NOW)
-        uow.outbox.mark_failed(pending[1].id, "channel_not_found", NOW)
-        uow.commit()
-    with database.uow() as uow:
-        assert [m.notification for m in uow.outbox.pending()] == notes[2:]
         sent = uow.outbox.list(OutboxStatus.SENT)
         failed = uow.outbox.list(OutboxStatus.FAILED)
         every = uow.outbox.list()
-    assert [(m.id, m.attempts, m.last_error) for m in sent] == [(pending[0].id, 1, None)]
+    assert [(m.id, m.attempts, m.last_error) for m in sent] == [(claimed[0].id, 1, None)]
     assert [(m.id, m.attempts, m.last_error) for m in failed] == [
-        (pending[1].id, 1, "channel_not_found")
+        (claimed[1].id, 1, "channel_not_found")
     ]
     assert [m.status for m in every] == [OutboxStatus.SENT, OutboxStatus.FAILED,
                                          OutboxStatus.PENDING]
     assert every[0].created_at == NOW and every[0].channel == "C0RELEASES"
-
-
-def test_marking_an_unknown_message_is_not_found(database: Database) -> None:
-    with database.uow() as uow, pytest.raises(NotFound, match="no outbox message #42"):
-        uow.outbox.mark_sent(42, NOW)

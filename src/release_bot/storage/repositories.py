@@ -238,17 +238,6 @@ class SqlOutbox:
         """Queue one notification for delivery after commit."""
         self.inserts.add(OutboxRow, outbox_values(release_id, channel, notification, now))
 
-    def pending(self, limit: int = 100) -> Sequence[OutboxMessage]:
-        """Up to `limit` messages still to deliver, oldest first."""
-        self.inserts.write()
-        query = (
-            select(OutboxRow)
-            .where(OutboxRow.status == OutboxStatus.PENDING.value)
-            .order_by(OutboxRow.id)
-            .limit(limit)
-        )
-        return [outbox_message(row) for row in self.session.scalars(query)]
-
     def list(self, status: OutboxStatus | None = None) -> Sequence[OutboxMessage]:
         """Every message (or those with the given status), oldest first."""
         self.inserts.write()
@@ -256,29 +245,3 @@ class SqlOutbox:
         if status is not None:
             query = query.where(OutboxRow.status == status.value)
         return [outbox_message(row) for row in self.session.scalars(query)]
-
-    def mark_sent(self, message_id: int, now: datetime) -> None:
-        """Record a delivered message."""
-        row = self._row(message_id)
-        row.status = OutboxStatus.SENT.value
-        row.attempts += 1
-        row.sent_at = now
-        row.last_error = None
-
-    def mark_failed(self, message_id: int, error: str, now: datetime) -> None:
-        """Record a failed delivery: status failed, the error, and `now` as next_attempt_at.
-
-        The retry policy (a later issue) counts its back-off from next_attempt_at.
-        """
-        row = self._row(message_id)
-        row.status = OutboxStatus.FAILED.value
-        row.attempts += 1
-        row.last_error = error
-        row.next_attempt_at = now
-
-    def _row(self, message_id: int) -> OutboxRow:
-        """The outbox row with this id, or NotFound."""
-        row = self.session.get(OutboxRow, message_id)
-        if row is None:
-            raise NotFound(f"There is no outbox message #{message_id}.")
-        return row
