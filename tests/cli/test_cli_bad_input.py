@@ -126,3 +126,11 @@ def test_a_phase_not_reached_yet_is_not_called_out_of_date(sqlite_cli: Cli) -> N
         "release", "act", str(release_id), "skip", "--as", MGR, "--phase", "3"
     )
     assert "out of date" not in message
+
+
+def test_a_bad_setting_is_one_sentence_not_a_traceback(sqlite_cli: Cli) -> None:
+    result = sqlite_cli.invoke("flag", "list", env={"PORT": "0"})
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: PORT is not valid: Input should be greater than or equal to 1."
+    )

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property, wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
+from pydantic import ValidationError
 from sqlalchemy.exc import DatabaseError
 
 from release_bot.bot.membership import StaticMembership
@@ -78,7 +79,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {plain(message)}", err=True)
     sys.exit(code)
 
@@ -102,7 +103,6 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
             _fail(f"cannot use the database: {reason}", 3)
         except ValueError as error:
             _fail(str(error), 2)
-        raise AssertionError("unreachable")
 
     return wrapper
 
@@ -144,7 +144,12 @@ def main(ctx: click.Context, database_url: str | None, config_path: Path | None)
         overrides["database_url"] = database_url
     if config_path:
         overrides["release_bot_config"] = config_path
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
+        _fail(f"{name} is not valid: {problem['msg']}.", 2)
     ctx.obj = Context(settings)
     ctx.call_on_close(lambda: ctx.obj._database and ctx.obj._database.dispose())
 
