@@ -6,7 +6,6 @@ blind sleep. Every process a test starts is killed when the test ends, whatever 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -22,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fake_slack import BOT_TOKEN, Call, FakeSlack
-from slack_sdk.signature import SignatureVerifier
+from harness import CHANNEL as CHANNEL  # re-exported for the tests
+from harness import SIGNING_SECRET, SlackRequests
 
 from release_bot.bot.membership import StaticMembership
 from release_bot.bot.pipelines_file import PipelinesConfig, load_pipelines
@@ -32,8 +32,6 @@ from release_bot.storage import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
 
-SIGNING_SECRET = "scheduler-test-signing-secret"
-CHANNEL = "C0RELEASE"
 ALICE, BOB, DEV, MGR = "U0ALICE", "U0BOB", "U0DEV", "U0MGR"
 GROUPS = {"S0APPR": ("approvers", [ALICE, BOB]), "S0MGR": ("managers", [MGR])}
 BOOT_SECONDS = 30.0
@@ -173,61 +171,9 @@ class ServeProcess:
         """The exit code; subprocess.TimeoutExpired if it is still running after timeout."""
         return self.process.wait(timeout)
 
-    # --- signed requests, as Slack sends them ---
-
-    def post(self, body: str, content_type: str) -> tuple[int, bytes]:
-        """POST a body to /slack/events signed with the signing secret."""
-        timestamp = str(int(time.time()))
-        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(
-            timestamp=timestamp, body=body
-        )
-        request = urllib.request.Request(
-            self.url + "/slack/events",
-            data=body.encode(),
-            method="POST",
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": signature,
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                return answer.status, answer.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
-
     def click(self, fake: FakeSlack, user: str, action_id: str, value: str, ts: str) -> int:
-        """A block_actions click on a button of the status message at ts."""
-        payload = {
-            "type": "block_actions",
-            "team": {"id": "T0FAKE"},
-            "user": {"id": user},
-            "api_app_id": "A0APP",
-            "token": "legacy",
-            "trigger_id": f"trigger-{user}-{time.monotonic_ns()}",
-            "container": {
-                "type": "message",
-                "message_ts": ts,
-                "channel_id": CHANNEL,
-                "is_ephemeral": False,
-            },
-            "channel": {"id": CHANNEL},
-            "message": {"ts": ts},
-            "response_url": fake.response_url("click"),
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": "release_controls",
-                    "action_ts": "1.2",
-                    "type": "button",
-                    "value": value,
-                }
-            ],
-        }
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        status, _ = self.post(body, "application/x-www-form-urlencoded")
-        return status
+        """A signed block_actions click on a button of the status message at ts."""
+        return SlackRequests(self.url, fake).click(user, action_id, value, message_ts=ts).status
 
 
 @dataclass

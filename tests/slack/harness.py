@@ -70,41 +70,13 @@ class Response:
         return json.loads(self.body)
 
 
-class RunningBot:
-    """release-bot serving HTTP on a free port, its Web API calls going to a FakeSlack."""
+class SlackRequests:
+    """Requests to a release-bot's /slack/events, signed and shaped as Slack sends them."""
 
-    def __init__(self, fake: FakeSlack, database: Database, pipelines: str = PIPELINES) -> None:
-        for group_id, (handle, users) in GROUPS.items():
-            fake.set_group(group_id, handle, users)
+    def __init__(self, url: str, fake: FakeSlack) -> None:
+        self.url = url
         self.fake = fake
-        settings = Settings(
-            slack_bot_token=SecretStr(BOT_TOKEN),
-            slack_signing_secret=SecretStr(SIGNING_SECRET),
-            slack_api_url=fake.base_url,
-        )
-        self.runtime = Runtime(settings, database, parse_pipelines(pipelines))
-        self.service = self.runtime.service
-        self.server = create_server(
-            wsgi_app(self.runtime.app, database.ping), host="127.0.0.1", port=0, threads=8
-        )
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        self.runtime.start_background()
         self.signer = SignatureVerifier(SIGNING_SECRET)
-
-    def close(self) -> None:
-        """Stop serving, sweeping and delivering.
-
-        The server's loop is stopped from inside (a trigger thunk closes every channel, the
-        listening socket included, so the loop ends at once); closing the socket from here
-        would leave the loop polling a closed descriptor until it dies of EBADF.
-        """
-        self.runtime.stop_background()
-        server = self.server
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        self.thread.join(5)
-        server.task_dispatcher.shutdown()
 
     def post(
         self,
@@ -245,6 +217,42 @@ class RunningBot:
             }
         )
         return self.post(body, "application/json")
+
+
+
+class RunningBot(SlackRequests):
+    """release-bot serving HTTP on a free port, its Web API calls going to a FakeSlack."""
+
+    def __init__(self, fake: FakeSlack, database: Database, pipelines: str = PIPELINES) -> None:
+        for group_id, (handle, users) in GROUPS.items():
+            fake.set_group(group_id, handle, users)
+        settings = Settings(
+            slack_bot_token=SecretStr(BOT_TOKEN),
+            slack_signing_secret=SecretStr(SIGNING_SECRET),
+            slack_api_url=fake.base_url,
+        )
+        self.runtime = Runtime(settings, database, parse_pipelines(pipelines))
+        self.service = self.runtime.service
+        self.server = create_server(
+            wsgi_app(self.runtime.app, database.ping), host="127.0.0.1", port=0, threads=8
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        self.runtime.start_background()
+        super().__init__(f"http://127.0.0.1:{self.server.effective_port}", fake)
+
+    def close(self) -> None:
+        """Stop serving, sweeping and delivering.
+
+        The server's loop is stopped from inside (a trigger thunk closes every channel, the
+        listening socket included, so the loop ends at once); closing the socket from here
+        would leave the loop polling a closed descriptor until it dies of EBADF.
+        """
+        self.runtime.stop_background()
+        server = self.server
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        self.thread.join(5)
+        server.task_dispatcher.shutdown()
 
     def create_flag(self, key: str = "new_checkout", value: Any = False) -> None:
         """A gate on the standard pipeline, created as the CLI would."""
