@@ -224,13 +224,15 @@ class Deliverer:
     def _retry(
         self, message: OutboxMessage, rest: list[OutboxMessage], code: str, retry_after: Any
     ) -> None:
-        """Put message and the rows after it back, due after Retry-After or a backoff."""
+        """Retry message after Retry-After or a backoff; the rows after it wait behind it."""
         try:
             wait = timedelta(seconds=max(0.0, float(retry_after)))
         except (TypeError, ValueError):
             wait = min(timedelta(seconds=2 ** min(message.attempts, 10)), MAX_BACKOFF)
         log.info("outbox #%s will be retried in %ss: %s", message.id, wait.total_seconds(), code)
-        self.queue.retry_later([m.id for m in rest], code, self.clock() + wait)
+        self.queue.retry_later([message.id], code, self.clock() + wait)
+        # the release's later rows wait behind it: claims keep each release's order
+        self.queue.unclaim([m.id for m in rest if m.id != message.id])
 
     def _send(self, message: OutboxMessage, snap: ReleaseSnapshot) -> None:
         """Carry out one notification against Slack."""
