@@ -194,7 +194,7 @@ class InsertBuffer:
         """INSERT what was kept; the autoflush before it may surface a lost race."""
         with races_as_concurrent_updates():
             for table, rows in self.rows.items():
-                self.session.execute(insert(table), rows)
+                self.session.execute(insert(table.__table__), rows)
         self.rows.clear()
 
     def discard(self) -> None:
