@@ -6,9 +6,9 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
@@ -194,7 +194,7 @@ class InsertBuffer:
         """INSERT what was kept; the autoflush before it may surface a lost race."""
         with races_as_concurrent_updates():
             for table, rows in self.rows.items():
-                self.session.execute(insert(table.__table__), rows)
+                self.session.execute(insert(cast(Table, table.__table__)), rows)
         self.rows.clear()
 
     def discard(self) -> None:
