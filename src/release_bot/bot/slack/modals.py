@@ -23,6 +23,7 @@ from release_bot.bot.slack.ids import BlockId, CallbackId, InputId, Target
 from release_bot.bot.slack.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.status import REASON_LIMIT, checked, context, mrkdwn
 from release_bot.bot.slack.texts import (
+    approval_count,
     bake_left,
     clip,
     code,
@@ -187,8 +188,7 @@ def _approve(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
     release = snap.release
     phase = release.pipeline.phases[index]
     name = phase_name(release, index)
-    got = len(release.approvers(index))
-    required = phase.approval.required if phase.approval is not None else 1
+    got, required = approval_count(release, index)
     mine = got + 1
     text = f"Yours is approval {mine} of {required} for phase {name} ({release_ref(snap)}). "
     if mine >= required:

@@ -24,6 +24,7 @@ from release_bot.bot.slack.ids import ActionId, BlockId, Target
 from release_bot.bot.slack.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.texts import (
     SECTION_LIMIT,
+    approval_count,
     change_plain,
     change_text,
     clip,
@@ -124,8 +125,7 @@ def approve_confirm(snap: ReleaseSnapshot) -> ConfirmObject:
     index = release.phase
     phase = release.pipeline.phases[index]
     name = phase_name_plain(release, index)
-    got = len(release.approvers(index))
-    required = phase.approval.required if phase.approval is not None else 1
+    got, required = approval_count(release, index)
     mine = got + 1
     if mine >= required:
         text = (
