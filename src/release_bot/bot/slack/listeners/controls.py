@@ -13,7 +13,8 @@ from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId, Target
 from release_bot.bot.slack.replies import Where, refuse, tell
 from release_bot.core.errors import DomainError, InvalidInput
-from release_bot.core.models import Action, Command
+from release_bot.core.models import Command
+from release_bot.core.rules import AbortHasReason
 from release_bot.core.transitions import applicable
 
 
@@ -64,10 +65,8 @@ def _form_errors(view: dict[str, Any]) -> dict[str, str] | None:
         target, _, _ = metadata_from_view(view.get("private_metadata", ""))
     except ValueError:
         return {BlockId.REASON.value: "This form could not be read; close it and retry."}
-    reason = reason_from_view(view.get("state") or {})
-    if target.action is Action.ABORT and not (reason or "").strip():
-        return {BlockId.REASON.value: "Say why you abort: the history keeps it."}
-    return None
+    missing = AbortHasReason(target.action, reason_from_view(view.get("state") or {})).broken()
+    return None if missing is None else {BlockId.REASON.value: missing}
 
 
 def register(app: App, ctx: SlackContext) -> None:
