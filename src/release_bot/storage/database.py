@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import cast
 
@@ -80,7 +81,7 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.isolation_level = None
         connection.execute("PRAGMA foreign_keys = ON")
         if not in_memory:
-            connection.execute("PRAGMA journal_mode = WAL")
+            _use_wal(connection)
 
     @event.listens_for(engine, "begin")
     def begin_immediate(connection: Connection) -> None:
@@ -88,6 +89,23 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Switch a database file to WAL once; the switch needs a moment with no other user.
+
+    SQLite's busy timeout does not cover changing the journal mode, so a second process
+    opening the file while the first migrates it would fail at once: wait and retry instead.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")  # a no-op once the file is WAL
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 def alembic_config(connection: Connection) -> Config:
