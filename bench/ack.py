@@ -13,24 +13,20 @@ Targets: ack p99 no worse than the bare app's; click → update p99 <= 100 ms; <
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "slack"))
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from waitress.server import create_server
 
-from fake_slack import BOT_TOKEN, FakeSlack  # noqa: E402
-from harness import ALICE, DEV, SIGNING_SECRET, RunningBot, SlackRequests  # noqa: E402
-from slack_bolt import Ack, App  # noqa: E402
-from slack_sdk import WebClient  # noqa: E402
-from waitress.server import create_server  # noqa: E402
-
-from bench.common import backends, fresh_database, percentile  # noqa: E402
-from release_bot.bot.http import wsgi_app  # noqa: E402
-from release_bot.bot.slack.ids import ActionId, Target  # noqa: E402
-from release_bot.bot.slack.pacing import Pacer  # noqa: E402
-from release_bot.core.models import Action, FlagKind  # noqa: E402
+from bench.common import backends, fresh_database, percentile
+from release_bot.bot.runtime.http import wsgi_app
+from release_bot.bot.slack.ids import ActionId, Target
+from release_bot.bot.slack.pacing import Pacer
+from release_bot.core.models import Action, FlagKind
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.harness import ALICE, DEV, SIGNING_SECRET, RunningBot, SlackRequests
 
 PIPELINE = """
 pipelines:

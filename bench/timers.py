@@ -21,36 +21,33 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "slack"))
+from sqlalchemy import Table, bindparam, event, func, insert, select, text, update
 
-from fake_slack import FakeSlack  # noqa: E402
-from harness import CHANNEL, DEV, PIPELINES, RunningBot  # noqa: E402
-from sqlalchemy import Table, bindparam, event, func, insert, select, text, update  # noqa: E402
-
-from bench.common import backends, fresh_database, percentile, pipeline  # noqa: E402
-from bench.transitions import NoGroups  # noqa: E402
-from release_bot.bot.pipelines_file import parse_pipelines  # noqa: E402
-from release_bot.bot.scheduler import Sweeper  # noqa: E402
-from release_bot.core.models import FlagKind, Outcome, ReleaseState  # noqa: E402
-from release_bot.core.service import ReleaseService  # noqa: E402
-from release_bot.core.transitions import TIMER_ACTION  # noqa: E402
-from release_bot.storage.delivery import SqlDeliveryQueue  # noqa: E402
-from release_bot.storage.outbox import OutboxStatus  # noqa: E402
-from release_bot.storage.tables import (  # noqa: E402
+from bench.common import backends, fresh_database, percentile, pipeline
+from bench.transitions import NoGroups
+from release_bot.bot.runtime.pipelines_file import parse_pipelines
+from release_bot.bot.runtime.sweeper import Sweeper
+from release_bot.core.models import FlagKind, Outcome, ReleaseState
+from release_bot.core.service import ReleaseService
+from release_bot.core.transitions import TIMER_ACTION
+from release_bot.storage.delivery import SqlDeliveryQueue
+from release_bot.storage.outbox import OutboxStatus
+from release_bot.storage.tables import (
     EventRow,
     FlagRow,
     FlagVersionRow,
     OutboxRow,
     ReleaseRow,
 )
-from release_bot.storage.unit_of_work import Database  # noqa: E402
+from release_bot.storage.unit_of_work import Database
+from tests.support.fake_slack import FakeSlack
+from tests.support.harness import CHANNEL, DEV, PIPELINES, RunningBot
 
 LEAD = 5.0  # seconds between the end of a set-up and the first bake end
 

@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import readme_walkthrough
-from cli_support import EXAMPLE, Cli
+
+from tests.support import readme_walkthrough
+from tests.support.cli_support import EXAMPLE, Cli
 
 
 @pytest.fixture

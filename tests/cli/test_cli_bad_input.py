@@ -6,7 +6,8 @@ None of this depends on the kind of database, so it runs on SQLite only."""
 from __future__ import annotations
 
 import pytest
-from cli_support import DEV, MGR, Cli, sentence
+
+from tests.support.cli_support import DEV, MGR, Cli, sentence
 
 KEY = "new_checkout"
 

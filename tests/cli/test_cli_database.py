@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_support import DEV, EXAMPLE, Cli
 
 from release_bot.storage import open_database
+from tests.support.cli_support import DEV, EXAMPLE, Cli
 
 POSTGRES_ONLY = pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True

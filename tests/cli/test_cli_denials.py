@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_support import AAA, BBB, CCC, DEV, MGR, OUTSIDER, Cli
+from tests.support.cli_support import AAA, BBB, CCC, DEV, MGR, OUTSIDER, Cli
 
 KEY = "new_checkout"
 

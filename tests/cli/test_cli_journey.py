@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from cli_support import AAA, BBB, DEV, MGR, Cli, unit_inside, unit_outside
 
 from release_bot.core.evaluation import bucket
+from tests.support.cli_support import AAA, BBB, DEV, MGR, Cli, unit_inside, unit_outside
 
 KEY = "new_checkout"
 IN = unit_inside(KEY, 10)  # inside the 10% canary

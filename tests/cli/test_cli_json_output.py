@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cli_support import AAA, BBB, DEV, MGR, Cli
+from tests.support.cli_support import AAA, BBB, DEV, MGR, Cli
 
 KEY = "new_checkout"
 RELEASE_KEYS = {

@@ -1,6 +1,6 @@
 """`release-bot outbox list`: what Slack was or will be told, and what failed for good."""
 
-from cli_support import DEV, Cli
+from tests.support.cli_support import DEV, Cli
 
 
 def test_outbox_lists_what_a_release_queued_and_filters_failed(cli: Cli) -> None:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import AAA, DEV, EXAMPLE, MGR, Cli, error_sentence
+
+from tests.support.cli_support import AAA, DEV, EXAMPLE, MGR, Cli, error_sentence
 
 EXAMPLE_TEXT = EXAMPLE.read_text()
 

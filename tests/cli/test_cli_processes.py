@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-import readme_walkthrough
-from cli_support import error_sentence
+from tests.support import readme_walkthrough
+from tests.support.cli_support import error_sentence
 
 
 def test_a_new_user_follows_the_readme() -> None:

@@ -6,7 +6,7 @@ the rest on SQLite, as refusals are recorded the same way whatever the database.
 
 from __future__ import annotations
 
-from cli_support import AAA, DEV, MGR, Cli
+from tests.support.cli_support import AAA, DEV, MGR, Cli
 
 KEY = "new_checkout"
 

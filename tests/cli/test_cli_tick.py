@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cli_support import DEV, QUICK_PIPELINES, Cli
+from tests.support.cli_support import DEV, QUICK_PIPELINES, Cli
 
 
 def wait_until_due(cli: Cli, release_id: int, limit: float = 5.0) -> None:

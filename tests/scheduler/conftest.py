@@ -1,22 +1,18 @@
 """Fixtures for the scheduler/outbox tier: the fake Slack and `release-bot serve` subprocesses.
 
-The fake Slack Web API lives in tests/slack; it is imported from there by module name.
+The fake Slack Web API and the serve harness live in tests.support.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "slack"))
-
-from fake_slack import FakeSlack  # noqa: E402
-from scheduler_support import ServeFactory, add_groups  # noqa: E402
-
-from release_bot.storage import Database  # noqa: E402
+from release_bot.storage import Database
+from tests.support.fake_slack import FakeSlack
+from tests.support.scheduler_support import ServeFactory, add_groups
 
 
 @pytest.fixture

@@ -11,8 +11,22 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from fake_slack import BOT_TOKEN, FakeSlack
-from scheduler_support import (
+from sqlalchemy import select
+
+import release_bot.storage.delivery as storage_delivery
+from release_bot.bot.runtime.pipelines_file import parse_pipelines
+from release_bot.bot.slack.client import make_web_client
+from release_bot.bot.slack.context import SlackContext
+from release_bot.bot.slack.delivery import Deliverer
+from release_bot.bot.slack.membership import SlackMembership
+from release_bot.bot.slack.pacing import Pacer
+from release_bot.core.models import Action, Command
+from release_bot.core.service import ReleaseService
+from release_bot.storage import Database, OutboxStatus
+from release_bot.storage.delivery import SqlDeliveryQueue
+from release_bot.storage.tables import OutboxRow
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.scheduler_support import (
     CHANNEL,
     DEV,
     direct_messages,
@@ -26,20 +40,6 @@ from scheduler_support import (
     top_level_posts,
     wait_until,
 )
-from sqlalchemy import select
-
-import release_bot.storage.delivery as storage_delivery
-from release_bot.bot.pipelines_file import parse_pipelines
-from release_bot.bot.slack.client import make_web_client
-from release_bot.bot.slack.context import SlackContext
-from release_bot.bot.slack.delivery import Deliverer
-from release_bot.bot.slack.membership import SlackMembership
-from release_bot.bot.slack.pacing import Pacer
-from release_bot.core.models import Action, Command
-from release_bot.core.service import ReleaseService
-from release_bot.storage import Database, OutboxStatus
-from release_bot.storage.delivery import SqlDeliveryQueue
-from release_bot.storage.tables import OutboxRow
 
 PIPELINES = f"""
 pipelines:

@@ -9,9 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_slack import Call, FakeSlack
-from harness import RunningBot
-from scheduler_support import (
+
+from release_bot.bot.runtime.pipelines_file import parse_pipelines
+from release_bot.bot.runtime.static_membership import StaticMembership
+from release_bot.core.models import Action, Command, NoticeKind, ReleaseState
+from release_bot.core.service import ReleaseService
+from release_bot.storage import Database, OutboxStatus
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.harness import RunningBot
+from tests.support.scheduler_support import (
     CHANNEL,
     DEV,
     direct_messages,
@@ -27,12 +33,6 @@ from scheduler_support import (
     updates_of,
     wait_until,
 )
-
-from release_bot.bot.membership import StaticMembership
-from release_bot.bot.pipelines_file import parse_pipelines
-from release_bot.core.models import Action, Command, NoticeKind, ReleaseState
-from release_bot.core.service import ReleaseService
-from release_bot.storage import Database, OutboxStatus
 
 KEYS = ("alpha", "beta", "gamma")
 # one channel per release below: Slack paces posts per channel, and so does the bot

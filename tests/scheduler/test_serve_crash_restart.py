@@ -10,8 +10,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fake_slack import FakeSlack
-from scheduler_support import (
+
+from release_bot.core.models import ReleaseState
+from release_bot.storage import Database, OutboxStatus
+from tests.support.fake_slack import FakeSlack
+from tests.support.scheduler_support import (
     CHANNEL,
     DEV,
     ServeFactory,
@@ -29,9 +32,6 @@ from scheduler_support import (
     wait_until,
     write_pipelines,
 )
-
-from release_bot.core.models import ReleaseState
-from release_bot.storage import Database, OutboxStatus
 
 PIPELINES = f"""
 pipelines:

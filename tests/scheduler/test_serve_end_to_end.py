@@ -11,8 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_slack import FakeSlack
-from scheduler_support import (
+
+from release_bot.bot.slack.ids import ActionId
+from release_bot.core.models import NoticeKind, ReleaseState
+from release_bot.storage import Database
+from tests.support.fake_slack import FakeSlack
+from tests.support.scheduler_support import (
     ALICE,
     CHANNEL,
     DEV,
@@ -33,10 +37,6 @@ from scheduler_support import (
     wait_until,
     write_pipelines,
 )
-
-from release_bot.bot.slack.ids import ActionId
-from release_bot.core.models import NoticeKind, ReleaseState
-from release_bot.storage import Database
 
 PIPELINES = f"""
 members:

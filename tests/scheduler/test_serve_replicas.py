@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_slack import FakeSlack
-from scheduler_support import (
+
+from release_bot.core.models import Action, Command, NoticeKind, ReleaseState
+from release_bot.storage import Database, OutboxStatus
+from tests.support.fake_slack import FakeSlack
+from tests.support.scheduler_support import (
     ALICE,
     ServeFactory,
     direct_messages,
@@ -29,9 +32,6 @@ from scheduler_support import (
     wait_until,
     write_pipelines,
 )
-
-from release_bot.core.models import Action, Command, NoticeKind, ReleaseState
-from release_bot.storage import Database, OutboxStatus
 
 # Slack allows about one post a second per channel and 50 chat.update calls a minute, and the
 # bot paces itself to match: 12 releases (and 2 waiting) fit in the bursts those limits allow.

@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_slack import FakeSlack
-from scheduler_support import (
+
+from release_bot.storage import Database
+from tests.support.fake_slack import FakeSlack
+from tests.support.scheduler_support import (
     CHANNEL,
     ServeFactory,
     service_on,
@@ -17,8 +19,6 @@ from scheduler_support import (
     wait_until,
     write_pipelines,
 )
-
-from release_bot.storage import Database
 
 PIPELINES = f"""
 pipelines:

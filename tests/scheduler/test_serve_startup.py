@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fake_slack import Call, FakeSlack
-from scheduler_support import (
+
+from release_bot.core.models import ReleaseState
+from release_bot.storage import Database
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.scheduler_support import (
     CHANNEL,
     DEV,
     ServeFactory,
@@ -27,9 +30,6 @@ from scheduler_support import (
     wait_until,
     write_pipelines,
 )
-
-from release_bot.core.models import ReleaseState
-from release_bot.storage import Database
 
 PIPELINES = f"""
 pipelines:

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from release_bot.bot.membership import StaticMembership
-from release_bot.bot.pipelines_file import parse_pipelines
-from release_bot.bot.scheduler import Sweeper
+from release_bot.bot.runtime.pipelines_file import parse_pipelines
+from release_bot.bot.runtime.static_membership import StaticMembership
+from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.core.models import Action, Command, FlagKind, NoticeKind, ReleaseState
 from release_bot.core.service import ReleaseService
 from release_bot.storage import Database

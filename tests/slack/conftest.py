@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_slack import BOT_TOKEN, FakeSlack
-from harness import RunningBot
 from slack_sdk import WebClient
 
 from release_bot.bot.slack.client import make_web_client
 from release_bot.bot.slack.pacing import Pacer
 from release_bot.storage import Database
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
+from tests.support.harness import RunningBot
 
 
 @pytest.fixture

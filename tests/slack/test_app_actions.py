@@ -3,7 +3,8 @@ the release moved in the database and the flag's history has the event."""
 
 from __future__ import annotations
 
-from flows import (
+from release_bot.core.models import Outcome, ReleaseState
+from tests.support.flows import (
     FLAG,
     StatusMessage,
     attempts,
@@ -20,9 +21,7 @@ from flows import (
     wait_for_new,
     wait_state,
 )
-from harness import ALICE, BOB, DEV, MGR, RunningBot
-
-from release_bot.core.models import Outcome, ReleaseState
+from tests.support.harness import ALICE, BOB, DEV, MGR, RunningBot
 
 
 def assert_redrawn(bot: RunningBot, status: StatusMessage, since: int, *shows: str) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flows import api_calls, attempts, click, start, to_approval, wait_state
-from harness import ALICE, OUTSIDER, RunningBot
-
 from release_bot.core.models import Outcome, ReleaseState
+from tests.support.flows import api_calls, attempts, click, start, to_approval, wait_state
+from tests.support.harness import ALICE, OUTSIDER, RunningBot
 
 MAX_CALLS_PER_APPROVE = 3
 

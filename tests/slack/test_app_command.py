@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from flows import (
+from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId, InputId
+from release_bot.core.errors import DomainError
+from release_bot.core.models import Action, Command, Outcome, ReleaseState
+from tests.support.flows import (
     FLAG,
     attempts,
     confirm,
@@ -16,11 +19,7 @@ from flows import (
     wait_for_new,
     wait_state,
 )
-from harness import ALICE, CHANNEL, DEV, RunningBot
-
-from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId, InputId
-from release_bot.core.errors import DomainError
-from release_bot.core.models import Action, Command, Outcome, ReleaseState
+from tests.support.harness import ALICE, CHANNEL, DEV, RunningBot
 
 
 def ask(bot: RunningBot, text: str, user: str = DEV) -> dict[str, Any]:

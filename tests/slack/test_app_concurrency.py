@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from flows import (
+from release_bot.core.models import Outcome, ReleaseState
+from tests.support.flows import (
     StatusMessage,
     attempts,
     click,
@@ -15,9 +16,7 @@ from flows import (
     to_approval,
     wait_state,
 )
-from harness import ALICE, BOB, DEV, Response, RunningBot
-
-from release_bot.core.models import Outcome, ReleaseState
+from tests.support.harness import ALICE, BOB, DEV, Response, RunningBot
 
 
 def click_together(bot: RunningBot, status: StatusMessage, users: list[str], phase: int) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flows import (
+from release_bot.bot.slack.ids import BlockId, CallbackId
+from release_bot.core.models import Outcome, ReleaseState
+from tests.support.flows import (
     StatusMessage,
     api_calls,
     attempts,
@@ -16,10 +18,7 @@ from flows import (
     texts,
     wait_state,
 )
-from harness import CHANNEL, DEV, RunningBot
-
-from release_bot.bot.slack.ids import BlockId, CallbackId
-from release_bot.core.models import Outcome, ReleaseState
+from tests.support.harness import CHANNEL, DEV, RunningBot
 
 
 def test_overflow_opens_a_confirmation_naming_its_target(bot: RunningBot) -> None:

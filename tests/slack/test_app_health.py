@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flows import api_calls
-from harness import RunningBot
+from tests.support.flows import api_calls
+from tests.support.harness import RunningBot
 
 
 def test_healthz(bot: RunningBot) -> None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows import FLAG, StatusMessage, start, texts, to_approval, wait_for_new, wait_state
-from harness import ALICE, CHANNEL, DEV, RunningBot
-
 from release_bot.bot.slack.ids import ActionId
 from release_bot.core.models import ReleaseState
+from tests.support.flows import (
+    FLAG,
+    StatusMessage,
+    start,
+    texts,
+    to_approval,
+    wait_for_new,
+    wait_state,
+)
+from tests.support.harness import ALICE, CHANNEL, DEV, RunningBot
 
 
 def open_home(bot: RunningBot, user: str) -> dict[str, Any]:

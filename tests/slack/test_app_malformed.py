@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flows import StatusMessage, events, start, wait_for_new
-from harness import CHANNEL, DEV, SIGNING_SECRET, RunningBot
 from slack_sdk.signature import SignatureVerifier
 
 from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId
 from release_bot.core.models import ReleaseState
+from tests.support.flows import StatusMessage, events, start, wait_for_new
+from tests.support.harness import CHANNEL, DEV, SIGNING_SECRET, RunningBot
 
 
 @pytest.fixture

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flows import FLAG, StatusMessage, issued_ts, status_posts, texts, thread_replies
-from harness import CHANNEL, DEV, RunningBot
-
 from release_bot.core.models import Action, Command
+from tests.support.flows import FLAG, StatusMessage, issued_ts, status_posts, texts, thread_replies
+from tests.support.harness import CHANNEL, DEV, RunningBot
 
 
 def test_release_started_outside_slack_gets_a_status_message(bot: RunningBot) -> None:

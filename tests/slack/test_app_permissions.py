@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flows import (
+from release_bot.core.models import Outcome, ReleaseState
+from tests.support.flows import (
     StatusMessage,
     api_calls,
     attempts,
@@ -16,9 +17,7 @@ from flows import (
     updates,
     wait_for_new,
 )
-from harness import ALICE, BOB, CHANNEL, DEV, OUTSIDER, RunningBot
-
-from release_bot.core.models import Outcome, ReleaseState
+from tests.support.harness import ALICE, BOB, CHANNEL, DEV, OUTSIDER, RunningBot
 
 
 def assert_unchanged(bot: RunningBot, status: StatusMessage, since: int) -> None:

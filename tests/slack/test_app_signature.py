@@ -6,11 +6,11 @@ import json
 import time
 import urllib.parse
 
-from flows import FLAG, events, start, wait_for_new
-from harness import ALICE, DEV, SIGNING_SECRET, RunningBot
 from slack_sdk.signature import SignatureVerifier
 
 from release_bot.core.models import ReleaseState
+from tests.support.flows import FLAG, events, start, wait_for_new
+from tests.support.harness import ALICE, DEV, SIGNING_SECRET, RunningBot
 
 
 def approve_body(release_id: int) -> str:

@@ -1,6 +1,6 @@
 """Smoke: a release started from /release shows up as a status message."""
 
-from harness import CHANNEL, DEV, RunningBot
+from tests.support.harness import CHANNEL, DEV, RunningBot
 
 
 def test_start_posts_status_message(bot: RunningBot) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flows import (
+from release_bot.core.models import Outcome, ReleaseState
+from tests.support.flows import (
     StatusMessage,
     attempts,
     click,
@@ -16,9 +17,7 @@ from flows import (
     wait_for_new,
     wait_state,
 )
-from harness import ALICE, BOB, CHANNEL, DEV, RunningBot
-
-from release_bot.core.models import Outcome, ReleaseState
+from tests.support.harness import ALICE, BOB, CHANNEL, DEV, RunningBot
 
 
 def at_production(bot: RunningBot) -> StatusMessage:

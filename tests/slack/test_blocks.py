@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from release_bot.bot.slack import status as status_module
-from release_bot.bot.slack.blocks import (
+from release_bot.bot.slack.ids import ActionId, BlockId, Target
+from release_bot.bot.slack.views import (
     ReleaseSnapshot,
     action_reply_text,
     approval_needed_text,
@@ -30,7 +30,7 @@ from release_bot.bot.slack.blocks import (
     status_blocks,
     status_text,
 )
-from release_bot.bot.slack.ids import ActionId, BlockId, Target
+from release_bot.bot.slack.views import status as status_module
 from release_bot.core.models import (
     Action,
     Approval,

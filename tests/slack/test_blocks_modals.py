@@ -21,7 +21,8 @@ from test_blocks import (
     release,
 )
 
-from release_bot.bot.slack.blocks import (
+from release_bot.bot.slack.ids import BlockId, CallbackId, InputId, Target
+from release_bot.bot.slack.views import (
     ReleaseSnapshot,
     confirm_modal,
     metadata_from_view,
@@ -29,7 +30,6 @@ from release_bot.bot.slack.blocks import (
     start_modal,
     start_values_from_view,
 )
-from release_bot.bot.slack.ids import BlockId, CallbackId, InputId, Target
 from release_bot.core.models import Action, ReleaseState
 
 CHANNEL, TS = "C0RELEASES", "1736150400.000100"

@@ -20,7 +20,8 @@ from test_blocks import (
     section_texts,
 )
 
-from release_bot.bot.slack.blocks import (
+from release_bot.bot.slack.ids import ActionId, Target
+from release_bot.bot.slack.views import (
     ReleaseSnapshot,
     help_blocks,
     history_blocks,
@@ -28,7 +29,6 @@ from release_bot.bot.slack.blocks import (
     home_view,
     list_blocks,
 )
-from release_bot.bot.slack.ids import ActionId, Target
 from release_bot.core.models import Action, Event, Outcome
 
 

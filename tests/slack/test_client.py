@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fake_slack import BOT_TOKEN, FakeSlack
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from release_bot.bot.slack.client import MAX_RETRIES, make_web_client
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 
 
 def test_base_url_defaults_to_slack_and_works_without_a_trailing_slash(

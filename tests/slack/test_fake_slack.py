@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from fake_slack import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack, Group
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
+
+from tests.support.fake_slack import BOT_TOKEN, BOT_USER_ID, TEAM_ID, FakeSlack, Group
 
 
 def test_auth_test_names_the_bot_and_the_token_is_recorded(

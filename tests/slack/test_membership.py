@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-from fake_slack import BOT_TOKEN, FakeSlack
 from slack_sdk import WebClient
 
 from release_bot.bot.slack.client import make_web_client
 from release_bot.bot.slack.membership import GRACE_FACTOR, SlackMembership
 from release_bot.core.errors import MembershipUnavailable
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 APPROVERS = "S0APPROVERS"

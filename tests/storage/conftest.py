@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from samples import standard_pipeline, team
 
 from release_bot.core.service import ReleaseService
 from release_bot.storage import Database
+from tests.support.samples import standard_pipeline, team
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from samples import NOW, baking_release, sample_flag, store_flag
 
 from release_bot.core.errors import ConcurrentUpdate
 from release_bot.core.models import Release, ReleaseState
 from release_bot.storage import Database
 from release_bot.storage.tables import ReleaseRow
+from tests.support.samples import NOW, baking_release, sample_flag, store_flag
 
 
 def stored_release(database: Database) -> Release:

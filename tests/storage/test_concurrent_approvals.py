@@ -6,8 +6,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from samples import APPROVER_IDS, MANAGER, NOW, TRIGGERER
-
 from release_bot.core.errors import RuleBroken
 from release_bot.core.models import (
     Action,
@@ -20,6 +18,7 @@ from release_bot.core.models import (
 )
 from release_bot.core.service import ReleaseService
 from release_bot.storage import Database
+from tests.support.samples import APPROVER_IDS, MANAGER, NOW, TRIGGERER
 
 
 def waiting_for_canary_approval(service: ReleaseService) -> Release:

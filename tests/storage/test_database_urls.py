@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from samples import sample_flag
 from sqlalchemy import text
 
 from release_bot.storage import (
@@ -18,6 +17,7 @@ from release_bot.storage import (
     open_database,
     upgrade,
 )
+from tests.support.samples import sample_flag
 
 
 @pytest.mark.parametrize(("pasted", "normalized"), [

@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from samples import NOW, baking_release, sample_flag, store_flag
 
 from release_bot.core.errors import ConcurrentUpdate
 from release_bot.core.models import NoticeKind, Notification, ReleaseState
 from release_bot.storage import Database, OutboxStatus
 from release_bot.storage.delivery import SqlDeliveryQueue
+from tests.support.samples import NOW, baking_release, sample_flag, store_flag
 
 PAUSED = Notification(NoticeKind.STATUS_CHANGED, {"phase": 0})
 

@@ -6,7 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from samples import (
+from sqlalchemy.exc import StatementError
+
+from release_bot.core.errors import ConcurrentUpdate, NotFound
+from release_bot.core.models import Event, Outcome, PhaseStatus, ReleaseState, Version
+from release_bot.storage import Database
+from tests.support.samples import (
     NOW,
     TOKYO,
     TRIGGERER,
@@ -15,11 +20,6 @@ from samples import (
     sample_flag,
     store_flag,
 )
-from sqlalchemy.exc import StatementError
-
-from release_bot.core.errors import ConcurrentUpdate, NotFound
-from release_bot.core.models import Event, Outcome, PhaseStatus, ReleaseState, Version
-from release_bot.storage import Database
 
 
 def test_a_flag_and_its_versions_read_back_unchanged(database: Database) -> None:

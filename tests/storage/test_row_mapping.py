@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from samples import NOW, TOKYO, paused_release, sample_flag, standard_pipeline
 
 from release_bot.core.models import (
     Action,
@@ -47,6 +46,7 @@ from release_bot.storage.mapping import (
 )
 from release_bot.storage.outbox import OutboxStatus
 from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
+from tests.support.samples import NOW, TOKYO, paused_release, sample_flag, standard_pipeline
 
 names = st.text(min_size=1, max_size=12)
 principals = st.lists(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from samples import APPROVER_IDS, ENGINEER, MANAGER, NOW, TRIGGERER
 
 from release_bot.core.errors import RuleBroken
 from release_bot.core.evaluation import BUCKETS, bucket
@@ -20,6 +19,7 @@ from release_bot.core.models import (
 )
 from release_bot.core.service import ReleaseService
 from release_bot.storage import Database
+from tests.support.samples import APPROVER_IDS, ENGINEER, MANAGER, NOW, TRIGGERER
 
 CANARY_SHARE = BUCKETS // 10
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import (
+
+from release_bot.core.errors import MembershipUnavailable, RuleBroken
+from release_bot.core.models import Action, ApprovalGate, Command, Outcome, Phase, ReleaseState
+from release_bot.core.rules import (
+    AbortHasReason,
+    ActionIsForCurrentPhase,
+    ActorIsPermitted,
+    ApprovalIsDistinct,
+    NoSelfApproval,
+)
+from release_bot.core.transitions import decide
+from tests.support.fakes import (
     ALICE,
     BOB,
     CAROL,
@@ -22,17 +33,6 @@ from fakes import (
     started,
     three_phase,
 )
-
-from release_bot.core.errors import MembershipUnavailable, RuleBroken
-from release_bot.core.models import Action, ApprovalGate, Command, Outcome, Phase, ReleaseState
-from release_bot.core.rules import (
-    AbortHasReason,
-    ActionIsForCurrentPhase,
-    ActorIsPermitted,
-    ApprovalIsDistinct,
-    NoSelfApproval,
-)
-from release_bot.core.transitions import decide
 
 DAVE, EVE = "U0DAVE", "U0EVE"
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from fakes import ALICE, act, expire, gate_flag, pipeline_of, staging, started
 from hypothesis import given
 from hypothesis import strategies as st
 
 from release_bot.core.evaluation import BUCKETS, bucket, scope_matches, serve, served_version
 from release_bot.core.models import Action, ApprovalGate, Phase
+from tests.support.fakes import ALICE, act, expire, gate_flag, pipeline_of, staging, started
 
 VALUES = {1: False, 2: True}
 

@@ -12,17 +12,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from fakes import (
-    ALICE,
-    BOB,
-    CAROL,
-    NOW,
-    TRIGGERER,
-    Everyone,
-    FakeMembership,
-    FakeStore,
-    three_phase,
-)
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -50,6 +39,17 @@ from release_bot.core.models import (
 )
 from release_bot.core.rules import allowed_actions
 from release_bot.core.service import ReleaseService
+from tests.support.fakes import (
+    ALICE,
+    BOB,
+    CAROL,
+    NOW,
+    TRIGGERER,
+    Everyone,
+    FakeMembership,
+    FakeStore,
+    three_phase,
+)
 
 DAVE, EVE = "U0DAVE", "U0EVE"
 USERS = (TRIGGERER, ALICE, BOB, CAROL, DAVE, EVE)

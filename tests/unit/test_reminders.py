@@ -3,7 +3,18 @@
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from fakes import (
+from release_bot.core import transitions
+from release_bot.core.models import (
+    Action,
+    Command,
+    FlagKind,
+    NoticeKind,
+    Pipeline,
+    Release,
+    ReleaseState,
+)
+from release_bot.core.service import ReleaseService
+from tests.support.fakes import (
     ALICE,
     BOB,
     NOW,
@@ -17,18 +28,6 @@ from fakes import (
     started,
     three_phase,
 )
-
-from release_bot.core import transitions
-from release_bot.core.models import (
-    Action,
-    Command,
-    FlagKind,
-    NoticeKind,
-    Pipeline,
-    Release,
-    ReleaseState,
-)
-from release_bot.core.service import ReleaseService
 
 HOUR = timedelta(hours=1)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import ALICE, NOW, TRIGGERER, FakeStore, approvers_membership, three_phase
 
 from release_bot.core.errors import InvalidInput, NotFound, RuleBroken
 from release_bot.core.models import Action, Command, FlagKind, Outcome
 from release_bot.core.rules import ValueFitsKind
 from release_bot.core.service import ReleaseService
+from tests.support.fakes import ALICE, NOW, TRIGGERER, FakeStore, approvers_membership, three_phase
 
 
 def make_service():

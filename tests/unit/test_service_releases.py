@@ -6,19 +6,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from fakes import (
-    ALICE,
-    BOB,
-    CAROL,
-    NOW,
-    TRIGGERER,
-    FakeMembership,
-    FakeStore,
-    approvers_membership,
-    pipeline_of,
-    staging,
-    three_phase,
-)
 
 from release_bot.core.errors import ConcurrentUpdate, MembershipUnavailable, NotFound, RuleBroken
 from release_bot.core.models import (
@@ -31,6 +18,19 @@ from release_bot.core.models import (
 )
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind
 from release_bot.core.service import ReleaseService
+from tests.support.fakes import (
+    ALICE,
+    BOB,
+    CAROL,
+    NOW,
+    TRIGGERER,
+    FakeMembership,
+    FakeStore,
+    approvers_membership,
+    pipeline_of,
+    staging,
+    three_phase,
+)
 
 H = timedelta(hours=1)
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import ALICE, NOW, Everyone, in_state
 
 from release_bot.core.errors import RuleBroken
 from release_bot.core.models import Action, Command, PhaseStatus, ReleaseState
 from release_bot.core.rules import ActionFitsState, ReleaseIsActive
 from release_bot.core.transitions import decide
+from tests.support.fakes import ALICE, NOW, Everyone, in_state
 
 T = NOW + timedelta(hours=2)
 D, B, P = PhaseStatus.DONE, PhaseStatus.BAKING, PhaseStatus.PAUSED

@@ -5,10 +5,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import ALICE, BOB, NOW, TRIGGERER, Everyone, act, expire, gate_flag, started, three_phase
 
 from release_bot.core import transitions
 from release_bot.core.models import Action, Command, NoticeKind, Outcome
+from tests.support.fakes import (
+    ALICE,
+    BOB,
+    NOW,
+    TRIGGERER,
+    Everyone,
+    act,
+    expire,
+    gate_flag,
+    started,
+    three_phase,
+)
 
 T = NOW + timedelta(minutes=10)
 SC, AT, AN = NoticeKind.STATUS_CHANGED, NoticeKind.ACTION_TAKEN, NoticeKind.APPROVAL_NEEDED

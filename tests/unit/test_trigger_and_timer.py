@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import (
+
+from release_bot.core import transitions
+from release_bot.core.models import Action, NoticeKind, PhaseStatus, ReleaseState
+from tests.support.fakes import (
     ALICE,
     BOB,
     NOW,
@@ -20,9 +23,6 @@ from fakes import (
     started,
     three_phase,
 )
-
-from release_bot.core import transitions
-from release_bot.core.models import Action, NoticeKind, PhaseStatus, ReleaseState
 
 ZERO = timedelta(0)
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from release_bot.bot.slack.blocks import ReleaseSnapshot
 from release_bot.bot.slack.membership import SlackMembership
+from release_bot.bot.slack.views import ReleaseSnapshot
 from release_bot.core.models import Release
 from release_bot.core.service import ReleaseService
 

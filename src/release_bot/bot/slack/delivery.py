@@ -13,7 +13,9 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from release_bot.bot.slack.blocks import (
+from release_bot.bot.slack.context import SlackContext
+from release_bot.bot.slack.pacing import Pacer
+from release_bot.bot.slack.views import (
     ReleaseSnapshot,
     action_reply_text,
     approval_needed_text,
@@ -23,8 +25,6 @@ from release_bot.bot.slack.blocks import (
     status_blocks,
     status_text,
 )
-from release_bot.bot.slack.context import SlackContext
-from release_bot.bot.slack.pacing import Pacer
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, NoticeKind
 from release_bot.core.policy import is_user_id

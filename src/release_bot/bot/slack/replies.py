@@ -11,13 +11,13 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from release_bot.bot.slack.blocks import (
+from release_bot.bot.slack.context import SlackContext
+from release_bot.bot.slack.views import (
     ReleaseSnapshot,
     refusal_blocks,
     status_blocks,
     status_text,
 )
-from release_bot.bot.slack.context import SlackContext
 from release_bot.core.errors import DomainError, RuleBroken
 from release_bot.core.rules import ActionIsForCurrentPhase, ReleaseIsActive
 

@@ -9,7 +9,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from release_bot.bot.slack.blocks import (
+from release_bot.bot.slack.context import SlackContext
+from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId
+from release_bot.bot.slack.views import (
     help_blocks,
     history_blocks,
     list_blocks,
@@ -18,8 +20,6 @@ from release_bot.bot.slack.blocks import (
     status_blocks,
     status_text,
 )
-from release_bot.bot.slack.context import SlackContext
-from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId
 from release_bot.core.errors import DomainError, InvalidInput, NotFound, RuleBroken
 from release_bot.core.models import Release
 from release_bot.core.rules import ValueChanges, ValueFitsKind

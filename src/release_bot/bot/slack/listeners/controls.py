@@ -8,10 +8,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from release_bot.bot.slack.blocks import confirm_modal, metadata_from_view, reason_from_view
 from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId, Target
 from release_bot.bot.slack.replies import Where, refuse, tell
+from release_bot.bot.slack.views import confirm_modal, metadata_from_view, reason_from_view
 from release_bot.core.errors import DomainError, InvalidInput
 from release_bot.core.models import Command
 from release_bot.core.rules import AbortHasReason

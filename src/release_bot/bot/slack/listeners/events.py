@@ -9,8 +9,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from release_bot.bot.slack.blocks import home_view
 from release_bot.bot.slack.context import SlackContext
+from release_bot.bot.slack.views import home_view
 from release_bot.core.errors import DomainError
 from release_bot.core.rules import awaits_approval_from
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from release_bot.bot.slack.snapshot import ReleaseSnapshot
+from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.core.durations import format_duration
 from release_bot.core.models import FlagKind, Phase, PhaseStatus, Release, ReleaseState
 from release_bot.core.policy import is_user_id

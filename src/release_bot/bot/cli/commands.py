@@ -16,9 +16,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy.exc import DatabaseError
 
-from release_bot.bot.membership import StaticMembership
-from release_bot.bot.pipelines_file import PipelinesConfig, PipelinesFileError, load_pipelines
-from release_bot.bot.presenters import (
+from release_bot.bot.cli.output import (
     event_data,
     flag_data,
     history_text,
@@ -28,7 +26,13 @@ from release_bot.bot.presenters import (
     release_row,
     release_text,
 )
-from release_bot.bot.settings import Settings
+from release_bot.bot.runtime.pipelines_file import (
+    PipelinesConfig,
+    PipelinesFileError,
+    load_pipelines,
+)
+from release_bot.bot.runtime.settings import Settings
+from release_bot.bot.runtime.static_membership import StaticMembership
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, Command, FlagKind
 from release_bot.core.service import ReleaseService
@@ -417,7 +421,7 @@ def evaluate(
 @friendly
 def serve(context: Context, port: int | None) -> None:
     """Run the Slack app (HTTP, or Socket Mode when SLACK_APP_TOKEN is set) with its timers."""
-    from release_bot.bot.serve import Runtime  # the Slack stack: loaded only to serve
+    from release_bot.bot.runtime.serve import Runtime  # the Slack stack: loaded only to serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = Runtime(context.settings, context.database(), context.pipelines)

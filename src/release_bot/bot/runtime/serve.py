@@ -20,10 +20,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from release_bot.bot.http import serve_http, wsgi_app
-from release_bot.bot.pipelines_file import PipelinesConfig
-from release_bot.bot.scheduler import Sweeper
-from release_bot.bot.settings import Settings
+from release_bot.bot.runtime.http import serve_http, wsgi_app
+from release_bot.bot.runtime.pipelines_file import PipelinesConfig
+from release_bot.bot.runtime.settings import Settings
+from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.bot.slack.app import build_app
 from release_bot.bot.slack.client import make_web_client
 from release_bot.bot.slack.context import SlackContext

@@ -16,11 +16,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from release_bot.bot.slack.command_views import COMMAND, release_section
 from release_bot.bot.slack.ids import ActionId, Target
-from release_bot.bot.slack.snapshot import ReleaseSnapshot
-from release_bot.bot.slack.status import approve_confirm, checked, context, mrkdwn
-from release_bot.bot.slack.texts import (
+from release_bot.bot.slack.views.commands import COMMAND, release_section
+from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
+from release_bot.bot.slack.views.status import approve_confirm, checked, context, mrkdwn
+from release_bot.bot.slack.views.texts import (
     SECTION_LIMIT,
     approval_progress,
     change_plain,

@@ -11,7 +11,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from release_bot.bot.cli import main
+from release_bot.bot.cli.commands import main
 from release_bot.core.evaluation import BUCKETS, bucket
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,9 +20,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from release_bot.bot.slack.ids import BlockId, CallbackId, InputId, Target
-from release_bot.bot.slack.snapshot import ReleaseSnapshot
-from release_bot.bot.slack.status import REASON_LIMIT, checked, context, mrkdwn
-from release_bot.bot.slack.texts import (
+from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
+from release_bot.bot.slack.views.status import REASON_LIMIT, checked, context, mrkdwn
+from release_bot.bot.slack.views.texts import (
     approval_count,
     bake_left,
     clip,

@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from fake_slack import Call, FakeSlack
-from harness import CHANNEL, DEV, Response, RunningBot
-
 from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId, InputId
 from release_bot.core.models import Event, Outcome, Release, ReleaseState
 from release_bot.storage import OutboxStatus
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.harness import CHANNEL, DEV, Response, RunningBot
 
 FLAG = "new_checkout"
 TS_METHODS = ("chat.postMessage", "chat.postEphemeral")

@@ -14,23 +14,23 @@ before returning; callers send `[b.to_dict() for b in blocks]` or `view.to_dict(
 - App Home: `home_view` (home.py)
 """
 
-from release_bot.bot.slack.command_views import (
+from release_bot.bot.slack.views.commands import (
     help_blocks,
     history_blocks,
     history_page_from_value,
     history_value,
     list_blocks,
 )
-from release_bot.bot.slack.home import home_view
-from release_bot.bot.slack.modals import (
+from release_bot.bot.slack.views.home import home_view
+from release_bot.bot.slack.views.modals import (
     confirm_modal,
     metadata_from_view,
     reason_from_view,
     start_modal,
     start_values_from_view,
 )
-from release_bot.bot.slack.snapshot import ReleaseSnapshot
-from release_bot.bot.slack.status import (
+from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
+from release_bot.bot.slack.views.status import (
     action_reply_text,
     approval_needed_text,
     ending_text,

@@ -21,8 +21,8 @@ from slack_sdk.models.blocks import (
 )
 
 from release_bot.bot.slack.ids import ActionId, BlockId, Target
-from release_bot.bot.slack.snapshot import ReleaseSnapshot
-from release_bot.bot.slack.texts import (
+from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
+from release_bot.bot.slack.views.texts import (
     SECTION_LIMIT,
     approval_count,
     change_plain,

@@ -16,9 +16,15 @@ from slack_sdk.models.blocks import (
 )
 
 from release_bot.bot.slack.ids import ActionId
-from release_bot.bot.slack.snapshot import ReleaseSnapshot
-from release_bot.bot.slack.status import HEADER_LIMIT, MESSAGE_BLOCKS, checked, context, mrkdwn
-from release_bot.bot.slack.texts import (
+from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
+from release_bot.bot.slack.views.status import (
+    HEADER_LIMIT,
+    MESSAGE_BLOCKS,
+    checked,
+    context,
+    mrkdwn,
+)
+from release_bot.bot.slack.views.texts import (
     SECTION_LIMIT,
     change_plain,
     clip,

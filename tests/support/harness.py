@@ -11,18 +11,18 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from fake_slack import BOT_TOKEN, FakeSlack
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 from waitress.server import create_server
 
-from release_bot.bot.http import wsgi_app
-from release_bot.bot.pipelines_file import parse_pipelines
-from release_bot.bot.serve import Runtime
-from release_bot.bot.settings import Settings
+from release_bot.bot.runtime.http import wsgi_app
+from release_bot.bot.runtime.pipelines_file import parse_pipelines
+from release_bot.bot.runtime.serve import Runtime
+from release_bot.bot.runtime.settings import Settings
 from release_bot.core.models import FlagKind
 from release_bot.storage import Database
+from tests.support.fake_slack import BOT_TOKEN, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 CHANNEL = "C0RELEASE"

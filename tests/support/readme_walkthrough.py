@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cli_support import EXAMPLE, ROOT
+from tests.support.cli_support import EXAMPLE, ROOT
 
 RELEASE_BOT = Path(sys.executable).with_name("release-bot")
 README = ROOT / "README.md"

@@ -20,17 +20,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fake_slack import BOT_TOKEN, Call, FakeSlack
-from harness import CHANNEL as CHANNEL  # re-exported for the tests
-from harness import SIGNING_SECRET, SlackRequests
-
-from release_bot.bot.membership import StaticMembership
-from release_bot.bot.pipelines_file import PipelinesConfig, load_pipelines
+from release_bot.bot.runtime.pipelines_file import PipelinesConfig, load_pipelines
+from release_bot.bot.runtime.static_membership import StaticMembership
 from release_bot.core.models import Event, FlagKind, Outcome, Release
 from release_bot.core.service import ReleaseService
 from release_bot.storage import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
+from tests.support.fake_slack import BOT_TOKEN, Call, FakeSlack
+from tests.support.harness import CHANNEL as CHANNEL  # re-exported for the tests
+from tests.support.harness import SIGNING_SECRET, SlackRequests
 
 ALICE, BOB, DEV, MGR = "U0ALICE", "U0BOB", "U0DEV", "U0MGR"
 GROUPS = {"S0APPR": ("approvers", [ALICE, BOB]), "S0MGR": ("managers", [MGR])}
@@ -99,7 +98,7 @@ def _release_bot() -> list[str]:
     script = Path(sys.executable).with_name("release-bot")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from release_bot.bot.cli import main; main()"]
+    return [sys.executable, "-c", "from release_bot.bot.cli.commands import main; main()"]
 
 
 class ServeProcess:

@@ -1,0 +1,1 @@
+"""The `release-bot` command line: click commands and their plain-text and JSON output."""

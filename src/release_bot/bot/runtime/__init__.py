@@ -1,0 +1,1 @@
+"""The serve process: composition root, HTTP server, sweeper, settings and pipelines file."""

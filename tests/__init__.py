@@ -1,0 +1,1 @@
+"""release-bot's tests; shared helpers live in `tests.support`."""

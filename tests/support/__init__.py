@@ -1,0 +1,1 @@
+"""Helpers shared by the test tiers and bench/: fakes, the fake Slack, harnesses."""
