@@ -33,9 +33,9 @@ from bench.common import backends, fresh_database, percentile, pipeline
 from bench.transitions import NoGroups
 from release_bot.bot.runtime.pipelines_file import parse_pipelines
 from release_bot.bot.runtime.sweeper import Sweeper
+from release_bot.core.machine import TIMER_ACTION
 from release_bot.core.models import FlagKind, Outcome, ReleaseState
 from release_bot.core.service import ReleaseService
-from release_bot.core.transitions import TIMER_ACTION
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.outbox import OutboxStatus
 from release_bot.storage.tables import (

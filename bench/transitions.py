@@ -4,7 +4,7 @@ The floor is a bare loop of single-row UPDATE transactions on the same engine; t
 how much of the database's capacity a full transition (read, CAS update, history row, outbox
 rows) keeps. Target: >= 0.3 of the floor on Postgres.
 
-    .venv/bin/python bench/transitions.py [--count 2000]
+    .venv/bin/python bench/machine.py [--count 2000]
 """
 
 from __future__ import annotations

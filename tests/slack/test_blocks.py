@@ -31,6 +31,7 @@ from release_bot.bot.slack.views import (
     status_text,
 )
 from release_bot.bot.slack.views import status as status_module
+from release_bot.core.machine import allowed_actions
 from release_bot.core.models import (
     Action,
     Approval,
@@ -42,7 +43,7 @@ from release_bot.core.models import (
     Release,
     ReleaseState,
 )
-from release_bot.core.rules import allowed_actions
+from release_bot.core.sentences import say
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -409,10 +410,12 @@ def test_long_names_are_clipped_to_the_header_limit() -> None:
 # --- replies ---------------------------------------------------------------------------------
 
 def test_action_reply_names_the_actor_and_quotes_the_reason_escaped() -> None:
-    text = action_reply_text(ALICE, Action.APPROVE, "approved phase *Canary* (1 of 2)", None)
-    assert text.endswith("<@U0ALICE> approved phase *Canary* (1 of 2)")
+    approved = say("approved phase {phase:name} ({got} of {required})", phase="Canary <1>",
+                   got=1, required=2)
+    text = action_reply_text(ALICE, Action.APPROVE, approved, None)
+    assert text.endswith("<@U0ALICE> approved phase *Canary &lt;1&gt;* (1 of 2)")
     aborted_text = action_reply_text(
-        BOB, Action.ABORT, "aborted the release", "errors spiked <!channel>\nsee dashboard"
+        BOB, Action.ABORT, say("aborted the release"), "errors spiked <!channel>\nsee dashboard"
     )
     assert aborted_text.splitlines()[1:] == ["> errors spiked &lt;!channel&gt;", "> see dashboard"]
 

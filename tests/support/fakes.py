@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from release_bot.core import transitions
+from release_bot.core import machine
 from release_bot.core.errors import ConcurrentUpdate, MembershipUnavailable
 from release_bot.core.models import (
     Action,
@@ -101,7 +101,7 @@ def started(pipeline: Pipeline | None = None, *, at: datetime = NOW,
             actor: str = TRIGGERER, release_id: int = 7) -> Release:
     """A freshly triggered release (id assigned) of gate_flag through the pipeline."""
     pipeline = pipeline or three_phase()
-    release = transitions.start(gate_flag(pipeline=pipeline.name), pipeline, 2, actor, at).release
+    release = machine.start(gate_flag(pipeline=pipeline.name), pipeline, 2, actor, at).release
     return replace(release, id=release_id)
 
 
@@ -110,13 +110,13 @@ def act(release: Release, action: Action, actor: str = ALICE, *, at: datetime = 
         membership: Any = None) -> Release:
     command = Command(release.id or 0, action, actor, phase=release.phase if phase is None
                       else phase, reason=reason)
-    return transitions.decide(release, command, at, membership or Everyone()).release
+    return machine.decide(release, command, at, membership or Everyone()).release
 
 
 def expire(release: Release) -> Release:
     """Let the current bake timer run out."""
     assert release.bake_ends_at is not None
-    transition = transitions.timer_end(release, release.bake_ends_at)
+    transition = machine.timer_end(release, release.bake_ends_at)
     assert transition is not None
     return transition.release
 

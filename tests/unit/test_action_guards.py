@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from release_bot.core.errors import MembershipUnavailable, RuleBroken
+from release_bot.core.machine import decide
 from release_bot.core.models import Action, ApprovalGate, Command, Outcome, Phase, ReleaseState
 from release_bot.core.rules import (
     AbortHasReason,
@@ -15,7 +16,6 @@ from release_bot.core.rules import (
     ApprovalIsDistinct,
     NoSelfApproval,
 )
-from release_bot.core.transitions import decide
 from tests.support.fakes import (
     ALICE,
     BOB,
@@ -55,7 +55,7 @@ def awaiting_production(pipeline=None):
 @pytest.mark.parametrize("make", [started, lambda: expire(started())], ids=["baking", "awaiting"])
 def test_abort_needs_a_non_blank_reason(make, reason):
     error = refusal(make(), Action.ABORT, reason=reason)
-    assert type(error.rule) is AbortHasReason
+    assert error.code == AbortHasReason.__name__
     assert "Abort needs a reason" in error.message
 
 
@@ -71,23 +71,23 @@ def test_abort_with_a_reason_is_kept_on_the_event():
 def test_an_action_for_an_older_phase_is_refused_as_out_of_date():
     release = expire(started())                                      # awaiting_approval(1)
     error = refusal(release, Action.SKIP, phase=0)
-    assert type(error.rule) is ActionIsForCurrentPhase
+    assert error.code == ActionIsForCurrentPhase.__name__
     assert error.outcome is Outcome.REFUSED
     assert "out of date" in error.message
-    assert "*Staging*" in error.message and "*Production canary*" in error.message
+    assert "Staging" in error.message and "Production canary" in error.message
 
 
 def test_an_old_approve_click_cannot_approve_the_next_phase():
     release = awaiting_production()
     error = refusal(release, Action.APPROVE, BOB, phase=1)
-    assert type(error.rule) is ActionIsForCurrentPhase
+    assert error.code == ActionIsForCurrentPhase.__name__
     assert "out of date" in error.message
     assert release.approvers(2) == ()
 
 
 def test_an_action_for_a_phase_that_does_not_exist_is_refused():
     error = refusal(started(), Action.PAUSE, phase=5)
-    assert type(error.rule) is ActionIsForCurrentPhase
+    assert error.code == ActionIsForCurrentPhase.__name__
     assert "has no phase 5" in error.message
 
 
@@ -129,8 +129,8 @@ def test_two_approvals_of_the_last_unbaked_phase_complete_the_release():
 def test_the_same_person_cannot_approve_a_phase_twice():
     release = act(awaiting_production(), Action.APPROVE, BOB)
     error = refusal(release, Action.APPROVE, BOB, phase=2)
-    assert type(error.rule) is ApprovalIsDistinct
-    assert "already approved phase *Production* (1 of 2 approvals)" in error.message
+    assert error.code == ApprovalIsDistinct.__name__
+    assert "already approved phase Production (1 of 2 approvals)" in error.message
 
 
 def test_an_approver_of_one_phase_may_approve_the_next():
@@ -143,7 +143,7 @@ def test_the_trigger_person_may_not_approve_their_own_release():
     release = expire(started(actor=TRIGGERER))
     members = approvers_membership(TRIGGERER, ALICE)
     error = refusal(release, Action.APPROVE, TRIGGERER, membership=members)
-    assert type(error.rule) is NoSelfApproval
+    assert error.code == NoSelfApproval.__name__
     assert error.outcome is Outcome.DENIED
     assert "does not allow approving your own release" in error.message
 
@@ -159,7 +159,7 @@ def test_self_approval_counts_when_the_pipeline_allows_it():
 
 def test_approve_is_limited_to_the_phase_approval_groups():
     error = refusal(expire(started()), Action.APPROVE, EVE, membership=approvers_membership())
-    assert type(error.rule) is ActorIsPermitted
+    assert error.code == ActorIsPermitted.__name__
     assert error.outcome is Outcome.DENIED
     assert error.message == "You can't Approve release #7: only @approvers may."
 
@@ -168,9 +168,9 @@ def test_a_denial_names_every_group_and_person_that_may_act():
     pipeline = three_phase(permissions={Action.PAUSE: ("@engineering", "S0OPS", DAVE)})
     members = FakeMembership({"@engineering": {ALICE}, "S0OPS": {BOB}})
     error = refusal(started(pipeline), Action.PAUSE, EVE, membership=members)
-    assert type(error.rule) is ActorIsPermitted
+    assert error.code == ActorIsPermitted.__name__
     assert error.message.startswith("You can't Pause release #7: only @engineering, ")
-    assert "S0OPS" in error.message and error.message.endswith(" or <@U0DAVE> may.")
+    assert "S0OPS" in error.message and error.message.endswith(" or U0DAVE may.")
 
 
 @pytest.mark.parametrize("actor", [ALICE, BOB, DAVE])
@@ -217,7 +217,7 @@ def test_an_approval_gate_without_groups_falls_back_to_the_approve_permission():
     gate = Phase(name="Prod", environments=("production",), approval=ApprovalGate(required=1))
     pipeline = pipeline_of(gate, permissions={Action.APPROVE: (DAVE,)})
     release = started(pipeline)
-    assert type(refusal(release, Action.APPROVE, EVE).rule) is ActorIsPermitted
+    assert refusal(release, Action.APPROVE, EVE).code == ActorIsPermitted.__name__
     assert act(release, Action.APPROVE, DAVE).state is ReleaseState.COMPLETED
 
 
@@ -226,5 +226,5 @@ def test_an_approval_gate_without_groups_or_permission_is_open_to_anyone_but_the
     release = started(pipeline_of(gate))
     assert act(release, Action.APPROVE, EVE, membership=FakeMembership(down=True)).state is (
         ReleaseState.COMPLETED)
-    assert type(refusal(release, Action.APPROVE, TRIGGERER).rule) is NoSelfApproval
+    assert refusal(release, Action.APPROVE, TRIGGERER).code == NoSelfApproval.__name__
 

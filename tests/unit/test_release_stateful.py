@@ -22,9 +22,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from release_bot.core import transitions
+from release_bot.core import machine
 from release_bot.core.errors import MembershipUnavailable, RuleBroken
 from release_bot.core.evaluation import bucket, scope_matches, served_version
+from release_bot.core.machine import allowed_actions
 from release_bot.core.models import (
     Action,
     ApprovalGate,
@@ -37,7 +38,6 @@ from release_bot.core.models import (
     Pipeline,
     ReleaseState,
 )
-from release_bot.core.rules import allowed_actions
 from release_bot.core.service import ReleaseService
 from tests.support.fakes import (
     ALICE,
@@ -146,9 +146,9 @@ class ReleaseSessions(RuleBasedStateMachine):
         except (RuleBroken, MembershipUnavailable) as error:
             assert self.current() == before, "a refused action changes nothing"
             (row,) = self.store.events[events:]
-            assert (row.outcome, row.rule, row.actor) == (error.outcome, error.rule_name, actor)
+            assert (row.outcome, row.rule, row.actor) == (error.outcome, error.code, actor)
             if which_phase in ("older", "newer"):
-                assert error.rule_name in ("ReleaseIsActive", "ActionIsForCurrentPhase")
+                assert error.code in ("ReleaseIsActive", "ActionIsForCurrentPhase")
             return
         assert which_phase in ("current", "none"), "a stale click was carried out"
         assert after == self.current() and after.revision == before.revision + 1
@@ -165,7 +165,7 @@ class ReleaseSessions(RuleBasedStateMachine):
         try:
             self.svc.act(Command(before.id, action, actor, reason="why"), self.clock)
         except RuleBroken as error:
-            assert error.rule_name == "ReleaseIsActive"
+            assert error.code == "ReleaseIsActive"
         else:
             raise AssertionError(f"{action} changed an ended release")
         assert self.current() == before
@@ -288,17 +288,17 @@ class ReleaseSessions(RuleBasedStateMachine):
         assert rows[-1].to_state == r.describe_state()
 
         flag = Flag("f", FlagKind.CONFIG, r.pipeline.name, "f", default_version=r.from_version)
-        replayed = transitions.start(flag, r.pipeline, r.to_version, rows[0].actor,
+        replayed = machine.start(flag, r.pipeline, r.to_version, rows[0].actor,
                                      rows[0].at).release
         replayed = replace(replayed, id=r.id)
         for row in rows[1:]:
-            if row.action == transitions.TIMER_ACTION:
-                step = transitions.timer_end(replayed, row.at)
+            if row.action == machine.TIMER_ACTION:
+                step = machine.timer_end(replayed, row.at)
                 assert step is not None
             else:
                 command = Command(r.id, Action(row.action), row.actor, phase=row.phase,
                                   reason=row.reason)
-                step = transitions.decide(replayed, command, row.at, Everyone())
+                step = machine.decide(replayed, command, row.at, Everyone())
             assert step.events[0].to_state == row.to_state
             replayed = step.release
         assert replace(replayed, revision=0) == replace(r, revision=0)

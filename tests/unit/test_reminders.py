@@ -3,7 +3,7 @@
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from release_bot.core import transitions
+from release_bot.core import machine
 from release_bot.core.models import (
     Action,
     Command,
@@ -46,8 +46,8 @@ def waiting(**pipeline_settings: object) -> tuple[Release, datetime]:
 def test_the_first_reminder_is_due_remind_every_after_the_wait_began() -> None:
     release, since = waiting()
     assert release.remind_at == since + 4 * HOUR
-    assert transitions.remind(release, since + 4 * HOUR - timedelta(seconds=1)) is None
-    transition = transitions.remind(release, since + 4 * HOUR)
+    assert machine.remind(release, since + 4 * HOUR - timedelta(seconds=1)) is None
+    transition = machine.remind(release, since + 4 * HOUR)
     assert transition is not None
     assert [n.kind for n in transition.notifications] == [NoticeKind.REMINDER]
     assert transition.notifications[0].data["groups"] == ["@approvers"]
@@ -58,12 +58,12 @@ def test_the_first_reminder_is_due_remind_every_after_the_wait_began() -> None:
 def test_escalation_comes_once_after_escalate_after_then_reminders_go_on() -> None:
     release, since = waiting()
     for hours in (4, 8, 12, 16, 20):
-        transition = transitions.remind(release, since + hours * HOUR)
+        transition = machine.remind(release, since + hours * HOUR)
         assert transition is not None
         assert transition.notifications[0].kind is NoticeKind.REMINDER
         release = transition.release
     assert release.remind_at == since + 24 * HOUR
-    transition = transitions.remind(release, since + 24 * HOUR)
+    transition = machine.remind(release, since + 24 * HOUR)
     assert transition is not None
     (note,) = transition.notifications
     assert note.kind is NoticeKind.ESCALATION
@@ -71,14 +71,14 @@ def test_escalation_comes_once_after_escalate_after_then_reminders_go_on() -> No
     assert note.data["waited"] == (24 * HOUR).total_seconds()
     release = transition.release
     assert release.escalated and release.remind_at == since + 28 * HOUR
-    later = transitions.remind(release, since + 28 * HOUR)
+    later = machine.remind(release, since + 28 * HOUR)
     assert later is not None and later.notifications[0].kind is NoticeKind.REMINDER
 
 
 def test_without_escalate_to_there_is_no_escalation() -> None:
     release, since = waiting(escalate_to=())
     release = replace(release, remind_at=since + 24 * HOUR)
-    transition = transitions.remind(release, since + 24 * HOUR)
+    transition = machine.remind(release, since + 24 * HOUR)
     assert transition is not None
     assert transition.notifications[0].kind is NoticeKind.REMINDER
 
@@ -98,16 +98,16 @@ def test_reminders_stop_once_the_phase_goes_live_or_the_release_ends() -> None:
     release, since = waiting()
     live = act(release, Action.APPROVE, BOB, at=since + HOUR)
     assert live.state is ReleaseState.BAKING and live.remind_at is None
-    assert transitions.remind(live, since + 100 * HOUR) is None
+    assert machine.remind(live, since + 100 * HOUR) is None
     aborted = act(release, Action.ABORT, BOB, at=since + HOUR, reason="bad")
     assert aborted.remind_at is None
-    assert transitions.remind(aborted, since + 100 * HOUR) is None
+    assert machine.remind(aborted, since + 100 * HOUR) is None
 
 
 def test_the_starter_is_told_when_the_release_ends() -> None:
     release, since = waiting()
     command = Command(release.id or 0, Action.ABORT, BOB, release.phase, "metrics")
-    transition = transitions.decide(release, command, since, Everyone())
+    transition = machine.decide(release, command, since, Everyone())
     told = [n for n in transition.notifications if n.kind is NoticeKind.STARTER_TOLD]
     assert [(n.data["to"], n.data["outcome"]) for n in told] == [
         (release.triggered_by, "aborted")

@@ -1,6 +1,6 @@
 """Every (state, action) pair of the design's state table, on the three-phase pipeline at phase 1.
 
-The release under test waits at, bakes in or is paused in *Production canary* (phase 1): Staging
+The release under test waits at, bakes in or is paused in Production canary (phase 1): Staging
 (30m) is done, Production (2 approvals, no bake) is still ahead. Actions are taken two hours after
 the trigger; the canary went live one hour after the trigger with a 2h bake (so 1h is left), and
 the paused release was paused with 1h30m left.
@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 
 from release_bot.core.errors import RuleBroken
+from release_bot.core.machine import decide
 from release_bot.core.models import Action, Command, PhaseStatus, ReleaseState
 from release_bot.core.rules import ActionFitsState, ReleaseIsActive
-from release_bot.core.transitions import decide
 from tests.support.fakes import ALICE, NOW, Everyone, in_state
 
 T = NOW + timedelta(hours=2)
@@ -24,10 +24,10 @@ PEND, WAIT = PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL
 SKIP, OUT = PhaseStatus.SKIPPED, PhaseStatus.ROLLED_OUT
 REV, CAN = PhaseStatus.REVERTED, PhaseStatus.CANCELLED
 
-WAITING = "Phase *Production canary* is waiting for approval — use Approve, Abort or Full Roll Out."
+WAITING = "Phase Production canary is waiting for approval — use Approve, Abort or Full Roll Out."
 LIVE_BAKING = "use Pause, Skip, Abort or Full Roll Out."
 LIVE_PAUSED = "use Unpause, Skip, Abort or Full Roll Out."
-ALREADY_APPROVED = "Phase *Production canary* is already approved and live"
+ALREADY_APPROVED = "Phase Production canary is already approved and live"
 
 
 def ok(state, phase, statuses, ends=None, remaining=None, ended=False):
@@ -54,14 +54,14 @@ TABLE = {
     ("baking", Action.PAUSE):
         ok(ReleaseState.PAUSED, 1, (D, P, PEND), remaining=timedelta(hours=1)),
     ("baking", Action.UNPAUSE): refused(
-        ActionFitsState, "Phase *Production canary* is live and baking", LIVE_BAKING),
+        ActionFitsState, "Phase Production canary is live and baking", LIVE_BAKING),
     ("baking", Action.SKIP): ok(ReleaseState.AWAITING_APPROVAL, 2, (D, SKIP, WAIT)),
     ("baking", Action.ABORT): {**ABORTED, "phase_statuses": (REV, REV, CAN)},
     ("baking", Action.FULL_ROLLOUT): ok(ReleaseState.COMPLETED, 1, (D, SKIP, OUT), ended=True),
 
     ("paused", Action.APPROVE): refused(ActionFitsState, ALREADY_APPROVED, LIVE_PAUSED),
     ("paused", Action.PAUSE): refused(
-        ActionFitsState, "The bake timer of phase *Production canary* is already paused",
+        ActionFitsState, "The bake timer of phase Production canary is already paused",
         LIVE_PAUSED),
     ("paused", Action.UNPAUSE):
         ok(ReleaseState.BAKING, 1, (D, B, PEND), ends=T + timedelta(hours=1, minutes=30)),
@@ -91,7 +91,7 @@ def test_state_action(state, action):
         rule, phrases = expected
         with pytest.raises(RuleBroken) as refusal:
             decide(release, command, T, Everyone())
-        assert type(refusal.value.rule) is rule
+        assert refusal.value.code == rule.__name__
         for phrase in phrases:
             assert phrase in refusal.value.message
         return

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from release_bot.core import transitions
+from release_bot.core import machine
 from release_bot.core.models import Action, NoticeKind, PhaseStatus, ReleaseState
 from tests.support.fakes import (
     ALICE,
@@ -40,19 +40,21 @@ def test_trigger_of_an_ungated_first_phase_puts_it_live_and_starts_its_bake():
 
 def test_trigger_of_a_gated_first_phase_waits_for_approval_with_nothing_live():
     pipeline = pipeline_of(canary(), production())
-    transition = transitions.start(gate_flag(pipeline="custom"), pipeline, 2, TRIGGERER, NOW)
+    transition = machine.start(gate_flag(pipeline="custom"), pipeline, 2, TRIGGERER, NOW)
     release = transition.release
     assert release.describe_state() == "awaiting_approval(0)"
     assert release.phase_statuses == (PhaseStatus.AWAITING_APPROVAL, PhaseStatus.PENDING)
     assert release.bake_ends_at is None and release.remaining is None
     assert release.live_phases() == ()
     needed = [n for n in transition.notifications if n.kind is NoticeKind.APPROVAL_NEEDED]
-    assert [n.data for n in needed] == [{"phase": 0, "groups": ["@approvers"], "required": 1}]
+    assert [n.data for n in needed] == [
+        {"phase": 0, "groups": ["@approvers"], "required": 1, "approved": []}
+    ]
 
 
 def test_timer_end_before_the_bake_is_over_does_nothing():
     release = started()
-    assert transitions.timer_end(release, NOW + timedelta(minutes=29, seconds=59)) is None
+    assert machine.timer_end(release, NOW + timedelta(minutes=29, seconds=59)) is None
 
 
 @pytest.mark.parametrize("state", ["awaiting_approval", "paused"])
@@ -60,20 +62,20 @@ def test_timer_end_ignores_releases_that_are_not_baking(state):
     release = expire(started())
     if state == "paused":
         release = act(act(release, Action.APPROVE), Action.PAUSE)
-    assert transitions.timer_end(release, NOW + timedelta(days=30)) is None
+    assert machine.timer_end(release, NOW + timedelta(days=30)) is None
 
 
 def test_timer_end_into_an_ungated_phase_puts_it_live():
     release = started(pipeline_of(staging(), staging(bake=timedelta(hours=1))))
     due = NOW + timedelta(minutes=45)
-    after = transitions.timer_end(release, due).release
+    after = machine.timer_end(release, due).release
     assert after.describe_state() == "baking(1)"
     assert after.phase_statuses == (PhaseStatus.DONE, PhaseStatus.BAKING)
     assert after.bake_ends_at == due + timedelta(hours=1)
 
 
 def test_timer_end_into_a_gated_phase_waits_and_tells_the_approvers():
-    transition = transitions.timer_end(started(), NOW + timedelta(minutes=30))
+    transition = machine.timer_end(started(), NOW + timedelta(minutes=30))
     after = transition.release
     assert after.describe_state() == "awaiting_approval(1)"
     assert after.phase_statuses == (PhaseStatus.DONE, PhaseStatus.AWAITING_APPROVAL,
@@ -90,7 +92,7 @@ def test_timer_end_of_the_last_phase_completes():
     release = started(pipeline_of(staging(), staging(bake=timedelta(hours=1))))
     release = expire(release)
     due = release.bake_ends_at
-    transition = transitions.timer_end(release, due)
+    transition = machine.timer_end(release, due)
     assert transition.release.state is ReleaseState.COMPLETED
     assert transition.release.phase_statuses == (PhaseStatus.DONE, PhaseStatus.DONE)
     assert transition.release.ended_at == due
@@ -106,13 +108,13 @@ def test_pause_keeps_the_remaining_time_and_unpause_resumes_with_exactly_that():
     assert paused.live_phases() == (0,), "pause never takes anything down"
 
     a_day_later = NOW + timedelta(days=1)
-    assert transitions.timer_end(paused, a_day_later) is None, "a paused timer does not run"
+    assert machine.timer_end(paused, a_day_later) is None, "a paused timer does not run"
     resumed = act(paused, Action.UNPAUSE, at=a_day_later)
     assert resumed.describe_state() == "baking(0)"
     assert resumed.bake_ends_at == a_day_later + timedelta(minutes=18)
     assert resumed.remaining is None
-    assert transitions.timer_end(resumed, a_day_later + timedelta(minutes=17)) is None
-    assert transitions.timer_end(resumed, a_day_later + timedelta(minutes=18)) is not None
+    assert machine.timer_end(resumed, a_day_later + timedelta(minutes=17)) is None
+    assert machine.timer_end(resumed, a_day_later + timedelta(minutes=18)) is not None
 
 
 def test_pause_after_the_timer_ran_out_keeps_zero_and_unpause_makes_it_due_at_once():
@@ -122,7 +124,7 @@ def test_pause_after_the_timer_ran_out_keeps_zero_and_unpause_makes_it_due_at_on
     later = NOW + timedelta(hours=5)
     resumed = act(paused, Action.UNPAUSE, at=later)
     assert resumed.bake_ends_at == later
-    assert transitions.timer_end(resumed, later) is not None
+    assert machine.timer_end(resumed, later) is not None
 
 
 @pytest.mark.parametrize("pause_first", [False, True])
@@ -162,7 +164,7 @@ def test_zero_bake_phases_chain_to_completion():
 
 
 def test_an_ungated_pipeline_of_zero_bakes_completes_at_trigger():
-    transition = transitions.start(gate_flag(pipeline="custom"),
+    transition = machine.start(gate_flag(pipeline="custom"),
                                    pipeline_of(staging(bake=ZERO)), 2, TRIGGERER, NOW)
     assert transition.release.state is ReleaseState.COMPLETED
     assert [n.kind for n in transition.notifications] == [NoticeKind.RELEASE_STARTED,

@@ -1,46 +1,56 @@
-"""Domain errors: each carries one sentence a person can act on."""
+"""Domain errors: a refusal as data (code, kind, outcome) with a sentence each front renders."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
 from release_bot.core.models import Outcome
+from release_bot.core.sentences import Sentence, say
 
-if TYPE_CHECKING:
-    from release_bot.core.rules import Rule
+
+class Kind(StrEnum):
+    """What sort of refusal this is; each front picks its answer by it (status, form field…)."""
+
+    STATE = "state"
+    OUT_OF_DATE = "out_of_date"
+    PERMISSION = "permission"
+    VALUE = "value"
+    INPUT = "input"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"
 
 
 class DomainError(Exception):
     """Base of every error the core raises on purpose."""
 
+    kind: Kind = Kind.INPUT
     outcome: Outcome = Outcome.REFUSED
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, sentence: Sentence | str, *, code: str | None = None,
+                 kind: Kind | None = None, outcome: Outcome | None = None) -> None:
+        self.sentence = sentence if isinstance(sentence, Sentence) else say("{s}", s=sentence)
+        self.code = code or type(self).__name__
+        if kind is not None:
+            self.kind = kind
+        if outcome is not None:
+            self.outcome = outcome
+        super().__init__(self.message)
 
     @property
-    def rule_name(self) -> str:
-        """The name kept in the history for this refusal."""
-        return type(self).__name__
+    def message(self) -> str:
+        """The refusal in plain words."""
+        return self.sentence.plain
 
 
 class RuleBroken(DomainError):
-    """A named business rule refused or denied an attempt."""
-
-    def __init__(self, rule: Rule, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.outcome = rule.outcome
-
-    @property
-    def rule_name(self) -> str:
-        """The broken rule's class name, as kept in the history."""
-        return type(self.rule).__name__
+    """A named business rule refused or denied an attempt; `code` is the rule's name."""
 
 
 class NotFound(DomainError):
     """An unknown flag, release or pipeline."""
+
+    kind: Kind = Kind.NOT_FOUND
 
 
 class InvalidInput(DomainError):
@@ -50,8 +60,11 @@ class InvalidInput(DomainError):
 class ConcurrentUpdate(DomainError):
     """Someone else changed the release between our read and our write."""
 
+    kind: Kind = Kind.CONFLICT
+
 
 class MembershipUnavailable(DomainError):
     """Group membership could not be determined; the attempt is denied, never allowed."""
 
-    outcome = Outcome.DENIED
+    kind: Kind = Kind.UNAVAILABLE
+    outcome: Outcome = Outcome.DENIED

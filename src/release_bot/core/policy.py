@@ -30,16 +30,15 @@ def principals_for(release: Release, action: Action) -> tuple[str, ...] | None:
     return listed if listed else None
 
 
+def groups_to_ask(actor: str, principals: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The groups whose membership decides whether actor is one of the principals."""
+    if principals is None or actor in principals:
+        return ()
+    return tuple(p for p in principals if not is_user_id(p))
+
+
 def may_act(user_id: str, principals: tuple[str, ...] | None, membership: Membership) -> bool:
     """True when the user is one of the principals or belongs to one of their groups."""
-    if principals is None:
+    if principals is None or user_id in principals:
         return True
-    if user_id in principals:
-        return True
-    return any(membership.is_member(user_id, p) for p in principals if not is_user_id(p))
-
-
-def describe_principals(principals: tuple[str, ...]) -> str:
-    """`@a`, `@a or @b`, `@a, @b or <@U1>` for messages."""
-    names = [f"<@{p}>" if is_user_id(p) else p for p in principals]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return any(membership.is_member(user_id, g) for g in groups_to_ask(user_id, principals))

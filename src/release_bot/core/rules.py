@@ -1,4 +1,4 @@
-"""Named business rules: each guard of a transition, with the sentence it says when broken."""
+"""Named business rules: each guard of a use case, with the sentence it says when broken."""
 
 from __future__ import annotations
 
@@ -7,129 +7,126 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from release_bot.core.errors import RuleBroken
+from release_bot.core.errors import Kind, RuleBroken
 from release_bot.core.models import Action, FlagKind, Outcome, Release, ReleaseState
-from release_bot.core.policy import Membership, describe_principals, may_act, principals_for
+from release_bot.core.policy import Membership, may_act, principals_for
+from release_bot.core.sentences import Sentence, join_words, say
 
 
 class Rule(ABC):
-    """A guard that either holds (None) or explains why not."""
+    """A guard that either holds (None) or says why not."""
 
     outcome: ClassVar[Outcome] = Outcome.REFUSED
+    kind: ClassVar[Kind] = Kind.STATE
 
     @abstractmethod
-    def broken(self) -> str | None:
-        """The message to show when the rule does not hold, else None."""
+    def broken(self) -> Sentence | None:
+        """The sentence to show when the rule does not hold, else None."""
+
+    def refusal_kind(self) -> Kind:
+        """The kind of refusal this rule makes (some rules refine it per case)."""
+        return self.kind
 
 
 def check(*rules: Rule) -> None:
     """Raise RuleBroken for the first rule that does not hold."""
     for rule in rules:
-        message = rule.broken()
-        if message is not None:
-            raise RuleBroken(rule, message)
+        sentence = rule.broken()
+        if sentence is not None:
+            raise RuleBroken(sentence, code=type(rule).__name__, kind=rule.refusal_kind(),
+                             outcome=rule.outcome)
 
 
-_STATE_ACTIONS: dict[ReleaseState, tuple[Action, ...]] = {
-    ReleaseState.AWAITING_APPROVAL: (Action.APPROVE, Action.ABORT, Action.FULL_ROLLOUT),
-    ReleaseState.BAKING: (Action.PAUSE, Action.SKIP, Action.ABORT, Action.FULL_ROLLOUT),
-    ReleaseState.PAUSED: (Action.UNPAUSE, Action.SKIP, Action.ABORT, Action.FULL_ROLLOUT),
-    ReleaseState.COMPLETED: (),
-    ReleaseState.ABORTED: (),
-}
-
-
-def allowed_actions(state: ReleaseState) -> tuple[Action, ...]:
-    """The actions the state table accepts in a state."""
-    return _STATE_ACTIONS[state]
-
-
-def _label_list(actions: tuple[Action, ...]) -> str:
-    labels = [a.label for a in actions]
-    return ", ".join(labels[:-1]) + " or " + labels[-1]
+def _state_words(release: Release) -> str:
+    return release.state.value.replace("_", " ")
 
 
 @dataclass(frozen=True)
 class ReleaseIsActive(Rule):
     """A completed or aborted release accepts nothing more."""
 
+    kind: ClassVar[Kind] = Kind.OUT_OF_DATE
     release: Release
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         r = self.release
         if r.state is ReleaseState.COMPLETED:
-            return f"Release #{r.id} of `{r.flag_key}` has already completed — nothing is left."
+            return say("Release #{id} of {flag:flag} has already completed — nothing is left.",
+                       id=r.id, flag=r.flag_key)
         if r.state is ReleaseState.ABORTED:
-            return (
-                f"Release #{r.id} of `{r.flag_key}` was aborted, which cannot be undone — "
-                "start a new release to try again."
-            )
+            return say(
+                "Release #{id} of {flag:flag} was aborted, which cannot be undone — "
+                "start a new release to try again.", id=r.id, flag=r.flag_key)
         return None
 
 
 @dataclass(frozen=True)
 class ActionIsForCurrentPhase(Rule):
-    """An action issued for another phase than the current one is refused (out of date)."""
+    """An action issued for an earlier phase than the current one is out of date."""
 
     release: Release
     issued_for: int | None
 
-    def broken(self) -> str | None:
+    def refusal_kind(self) -> Kind:
+        """Out of date for an earlier phase; a phase not reached yet is a state refusal."""
+        behind = self.issued_for is not None and 0 <= self.issued_for < self.release.phase
+        return Kind.OUT_OF_DATE if behind else Kind.STATE
+
+    def broken(self) -> Sentence | None:
         r = self.release
         if self.issued_for is None or self.issued_for == r.phase:
             return None
         if not 0 <= self.issued_for < len(r.pipeline.phases):
-            return f"Release #{r.id} has no phase {self.issued_for}."
-        was = r.pipeline.phases[self.issued_for].name
+            return say("Release #{id} has no phase {n}.", id=r.id, n=self.issued_for)
+        words = {"id": r.id, "was": r.pipeline.phases[self.issued_for].name,
+                 "now": r.current_phase.name, "state": _state_words(r)}
         if self.issued_for > r.phase:
-            return (
-                f"Release #{r.id} has not reached phase *{was}* yet: it is at phase "
-                f"*{r.current_phase.name}* ({r.state.value.replace('_', ' ')})."
-            )
-        return (
-            f"This was out of date: it was for phase *{was}*, but release #{r.id} is now at "
-            f"phase *{r.current_phase.name}* ({r.state.value.replace('_', ' ')})."
-        )
+            return say("Release #{id} has not reached phase {was:name} yet: it is at phase "
+                       "{now:name} ({state}).", **words)
+        return say("This was out of date: it was for phase {was:name}, but release #{id} is "
+                   "now at phase {now:name} ({state}).", **words)
 
 
 @dataclass(frozen=True)
 class ActionFitsState(Rule):
-    """Each state accepts only the actions of the state table."""
+    """Each state accepts only the actions of the state table (`accepted`)."""
 
     release: Release
     action: Action
+    accepted: tuple[Action, ...]
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         r, action = self.release, self.action
-        accepted = allowed_actions(r.state)
-        if action in accepted:
+        if action in self.accepted:
             return None
-        phase = r.current_phase.name
         if r.state is ReleaseState.AWAITING_APPROVAL:
-            why = f"Phase *{phase}* is waiting for approval"
+            why = "Phase {phase:name} is waiting for approval"
         elif action is Action.APPROVE and r.current_phase.approval is not None:
-            why = f"Phase *{phase}* is already approved and live"
+            why = "Phase {phase:name} is already approved and live"
         elif action is Action.APPROVE:
-            why = f"Phase *{phase}* is live and needs no approval"
+            why = "Phase {phase:name} is live and needs no approval"
+        elif action is Action.PAUSE and r.state is ReleaseState.PAUSED:
+            why = "The bake timer of phase {phase:name} is already paused"
         elif r.state is ReleaseState.BAKING:
-            why = f"Phase *{phase}* is live and baking — nothing is waiting for approval or paused"
+            why = ("Phase {phase:name} is live and baking — nothing is waiting for approval "
+                   "or paused")
         else:
-            why = f"The bake timer of phase *{phase}* is paused"
-        if action is Action.PAUSE and r.state is ReleaseState.PAUSED:
-            why = f"The bake timer of phase *{phase}* is already paused"
-        return f"{why} — use {_label_list(accepted)}."
+            why = "The bake timer of phase {phase:name} is paused"
+        use = join_words([a.label for a in self.accepted])
+        return say(why + " — use {use}.", phase=r.current_phase.name, use=use)
 
 
 @dataclass(frozen=True)
 class AbortHasReason(Rule):
     """Abort is irreversible, so it must say why."""
 
+    kind: ClassVar[Kind] = Kind.INPUT
     action: Action
     reason: str | None
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         if self.action is Action.ABORT and not (self.reason or "").strip():
-            return "Abort needs a reason: say why, so the history explains the rollback."
+            return say("Abort needs a reason: say why, so the history explains the rollback.")
         return None
 
 
@@ -138,20 +135,18 @@ class ActorIsPermitted(Rule):
     """Only the pipeline's principals for an action (approve: the phase's groups) may take it."""
 
     outcome: ClassVar[Outcome] = Outcome.DENIED
+    kind: ClassVar[Kind] = Kind.PERMISSION
     release: Release
     action: Action
     actor: str
     membership: Membership
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         principals = principals_for(self.release, self.action)
         if may_act(self.actor, principals, self.membership):
             return None
-        assert principals is not None
-        return (
-            f"You can't {self.action.label} release #{self.release.id}: only "
-            f"{describe_principals(principals)} may."
-        )
+        return say("You can't {action} release #{id}: only {who:principals} may.",
+                   action=self.action.label, id=self.release.id, who=list(principals or ()))
 
 
 @dataclass(frozen=True)
@@ -159,17 +154,17 @@ class NoSelfApproval(Rule):
     """The person who triggered a release may not approve it unless the pipeline allows it."""
 
     outcome: ClassVar[Outcome] = Outcome.DENIED
+    kind: ClassVar[Kind] = Kind.PERMISSION
     release: Release
     actor: str
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         r = self.release
         if r.pipeline.allow_self_approval or r.triggered_by != self.actor:
             return None
-        return (
-            f"You started release #{r.id}, and pipeline *{r.pipeline.name}* does not allow "
-            "approving your own release — ask another approver."
-        )
+        return say("You started release #{id}, and pipeline {pipeline:name} does not allow "
+                   "approving your own release — ask another approver.",
+                   id=r.id, pipeline=r.pipeline.name)
 
 
 @dataclass(frozen=True)
@@ -178,51 +173,53 @@ class ApprovalIsDistinct(Rule):
 
     release: Release
     actor: str
+    required: int
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         r = self.release
         approvers = r.approvers(r.phase)
         if self.actor not in approvers:
             return None
-        required = r.current_phase.approval.required if r.current_phase.approval else 1
-        return (
-            f"You have already approved phase *{r.current_phase.name}* "
-            f"({len(approvers)} of {required} approvals) — another approver is needed."
-        )
+        return say("You have already approved phase {phase:name} ({got} of {required} "
+                   "approvals) — another approver is needed.", phase=r.current_phase.name,
+                   got=len(approvers), required=self.required)
 
 
 @dataclass(frozen=True)
 class OneActiveReleasePerFlag(Rule):
     """A flag has at most one active release at a time."""
 
+    kind: ClassVar[Kind] = Kind.CONFLICT
     flag_key: str
     active: Release | None
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         if self.active is None:
             return None
-        return (
-            f"`{self.flag_key}` already has an active release (#{self.active.id}, "
-            f"{self.active.describe_state()}) — complete or abort it first."
-        )
+        return say("{flag:flag} already has an active release (#{id}, {state}) — complete or "
+                   "abort it first.", flag=self.flag_key, id=self.active.id,
+                   state=self.active.describe_state())
 
 
 @dataclass(frozen=True)
 class ValueFitsKind(Rule):
     """A gate's value is a boolean; a config's value is a JSON object."""
 
-    kind: FlagKind
+    kind: ClassVar[Kind] = Kind.VALUE
+    flag_kind: FlagKind
     value: Any
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         try:
-            typed = json.dumps(self.value, allow_nan=False)
+            json.dumps(self.value, allow_nan=False)
         except ValueError:
-            return "Values must be plain JSON: NaN and Infinity are not JSON."
-        if self.kind is FlagKind.GATE and not isinstance(self.value, bool):
-            return f"A feature gate's value must be true or false, not {typed}."
-        if self.kind is FlagKind.CONFIG and not isinstance(self.value, dict):
-            return f"A dynamic config's value must be a JSON object, not {typed}."
+            return say("Values must be plain JSON: NaN and Infinity are not JSON.")
+        if self.flag_kind is FlagKind.GATE and not isinstance(self.value, bool):
+            return say("A feature gate's value must be true or false, not {value:json}.",
+                       value=self.value)
+        if self.flag_kind is FlagKind.CONFIG and not isinstance(self.value, dict):
+            return say("A dynamic config's value must be a JSON object, not {value:json}.",
+                       value=self.value)
         return None
 
 
@@ -230,32 +227,19 @@ class ValueFitsKind(Rule):
 class ValueChanges(Rule):
     """A release must change something: the new value differs from a current base somewhere."""
 
+    kind: ClassVar[Kind] = Kind.VALUE
     flag_key: str
     current: tuple[Any, ...]
     new: Any
 
-    def broken(self) -> str | None:
+    def broken(self) -> Sentence | None:
         new = _canonical(self.new)
         if all(_canonical(value) == new for value in self.current):
-            return f"`{self.flag_key}` already has that value — a release would change nothing."
+            return say("{flag:flag} already has that value — a release would change nothing.",
+                       flag=self.flag_key)
         return None
 
 
 def _canonical(value: Any) -> str:
     """JSON text that tells `1` from `true` and ignores key order."""
     return json.dumps(value, sort_keys=True)
-
-
-def awaits_approval_from(release: Release, user_id: str, membership: Membership) -> bool:
-    """True when the release waits for an approval this user may give and has not given."""
-    if release.state is not ReleaseState.AWAITING_APPROVAL:
-        return False
-    try:
-        check(
-            ActorIsPermitted(release, Action.APPROVE, user_id, membership),
-            NoSelfApproval(release, user_id),
-            ApprovalIsDistinct(release, user_id),
-        )
-    except RuleBroken:
-        return False
-    return True

@@ -8,10 +8,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from release_bot.core import transitions
+from release_bot.core import machine
 from release_bot.core.errors import (
     ConcurrentUpdate,
     InvalidInput,
+    Kind,
     MembershipUnavailable,
     NotFound,
     RuleBroken,
@@ -29,9 +30,10 @@ from release_bot.core.models import (
     Transition,
     Version,
 )
-from release_bot.core.policy import Membership
+from release_bot.core.policy import Membership, groups_to_ask, principals_for
 from release_bot.core.ports import ReleaseRepository, UnitOfWork
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
+from release_bot.core.sentences import say
 
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 CAS_ATTEMPTS = 20
@@ -58,7 +60,8 @@ class ReleaseService:
         pipeline = self.pipelines.get(name)
         if pipeline is None:
             known = ", ".join(sorted(self.pipelines)) or "none"
-            raise NotFound(f"There is no pipeline *{name}* in the pipelines file (known: {known}).")
+            raise NotFound(say("There is no pipeline {name:name} in the pipelines file "
+                               "(known: {known}).", name=name, known=known))
         return pipeline
 
     def create_flag(
@@ -73,7 +76,8 @@ class ReleaseService:
         check(ValueFitsKind(kind, value))
         with self.uow() as uow:
             if uow.flags.get(key) is not None:
-                raise InvalidInput(f"Flag `{key}` already exists.")
+                raise InvalidInput(say("Flag {key:flag} already exists.", key=key),
+                                   kind=Kind.CONFLICT)
             flag = Flag(key=key, kind=kind, pipeline=pipeline, salt=key, default_version=1)
             uow.flags.add(flag)
             uow.flags.add_version(key, Version(1, value, now, actor))
@@ -109,50 +113,60 @@ class ReleaseService:
                         flag_key=key,
                         at=now,
                         actor=actor,
-                        action=transitions.TRIGGER_ACTION,
+                        action=machine.TRIGGER_ACTION,
                         outcome=error.outcome,
                         message=error.message,
-                        rule=error.rule_name,
+                        rule=error.code,
                     )
                 )
                 uow.commit()
                 raise
             number = max(versions) + 1
             uow.flags.add_version(key, Version(number, value, now, actor))
-            transition = transitions.start(flag, pipeline, number, actor, now)
+            transition = machine.start(flag, pipeline, number, actor, now)
             release = self._record(uow, None, transition, now)
             uow.commit()
         return release
 
     def act(self, command: Command, now: datetime) -> Release:
-        """Carry out a person's action; refusals and denials are kept in the history and raised."""
+        """Carry out a person's action; refusals and denials are kept in the history and raised.
+
+        Group membership is asked between transactions, never inside one: a Slack request must
+        not hold a database lock. When the release moved on to a phase with other approvers,
+        the new groups are asked and the decision is made again.
+        """
+        answers = _Answers()
         for _ in range(CAS_ATTEMPTS):
             with self.uow() as uow:
                 release = self._release(uow, command.release_id)
-                try:
-                    transition = transitions.decide(release, command, now, self.membership)
-                except (RuleBroken, MembershipUnavailable) as error:
-                    uow.history.append(transitions.refusal(release, command, error, now))
-                    uow.commit()
-                    raise
-                try:
-                    saved = self._record(uow, release, transition, now)
-                    uow.commit()
-                except ConcurrentUpdate:
-                    continue
-                return saved
+                principals = principals_for(release, command.action)
+                missing = answers.missing(groups_to_ask(command.actor, principals))
+                if not missing:
+                    try:
+                        transition = machine.decide(release, command, now, answers)
+                    except (RuleBroken, MembershipUnavailable) as error:
+                        uow.history.append(machine.refusal(release, command, error, now))
+                        uow.commit()
+                        raise
+                    try:
+                        saved = self._record(uow, release, transition, now)
+                        uow.commit()
+                    except ConcurrentUpdate:
+                        continue
+                    return saved
+            answers.ask(self.membership, command.actor, missing)
         raise ConcurrentUpdate(
             f"Release #{command.release_id} kept changing while we tried — look again and retry."
         )
 
     def advance_due(self, now: datetime, limit: int | None = None) -> list[Release]:
         """End the bake timers due at now, earliest first (at most `limit` of them)."""
-        return self._sweep(now, limit, lambda found, n: found.due(now, n), transitions.timer_end)
+        return self._sweep(now, limit, lambda found, n: found.due(now, n), machine.timer_end)
 
     def remind_due(self, now: datetime, limit: int | None = None) -> list[Release]:
         """Send the approval reminders and escalations due at now (at most `limit`)."""
         return self._sweep(
-            now, limit, lambda found, n: found.reminders_due(now, n), transitions.remind
+            now, limit, lambda found, n: found.reminders_due(now, n), machine.remind
         )
 
     def next_due(self) -> datetime | None:
@@ -245,7 +259,7 @@ class ReleaseService:
     def _flag(uow: UnitOfWork, key: str) -> Flag:
         flag = uow.flags.get(key)
         if flag is None:
-            raise NotFound(f"There is no flag `{key}`.")
+            raise NotFound(say("There is no flag {key:flag}.", key=key))
         return flag
 
     @staticmethod
@@ -275,3 +289,38 @@ class ReleaseService:
 
 def _with_release(event: Event, release_id: int) -> Event:
     return replace(event, release_id=release_id)
+
+
+class _Answers:
+    """Membership answers asked before a transaction, served to the decision inside it."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, bool | MembershipUnavailable] = {}
+
+    def missing(self, groups: Sequence[str]) -> tuple[str, ...]:
+        """The groups still to ask, in order, up to the first one that settles the question."""
+        for index, group in enumerate(groups):
+            answer = self.known.get(group)
+            if answer is None:
+                return tuple(groups[index:])
+            if answer is True or isinstance(answer, MembershipUnavailable):
+                return ()
+        return ()
+
+    def ask(self, membership: Membership, user_id: str, groups: Sequence[str]) -> None:
+        """Ask membership in order until a group includes the user or cannot be asked."""
+        for group in groups:
+            try:
+                answer: bool | MembershipUnavailable = membership.is_member(user_id, group)
+            except MembershipUnavailable as error:
+                answer = error
+            self.known[group] = answer
+            if answer is not False:
+                return
+
+    def is_member(self, user_id: str, group: str) -> bool:
+        """The answer asked before; a group that could not be asked denies."""
+        answer = self.known[group]
+        if isinstance(answer, MembershipUnavailable):
+            raise answer
+        return answer

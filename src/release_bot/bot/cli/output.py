@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from release_bot.core.durations import format_duration
+from release_bot.core.machine import allowed_actions
 from release_bot.core.models import Event, Flag, PhaseStatus, Release, ReleaseState, Version
-from release_bot.core.rules import allowed_actions
 from release_bot.storage.outbox import OutboxMessage
 
 _MRKDWN = re.compile(r"[*`]")

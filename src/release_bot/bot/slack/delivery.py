@@ -28,6 +28,7 @@ from release_bot.bot.slack.views import (
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, NoticeKind
 from release_bot.core.policy import is_user_id
+from release_bot.core.sentences import Sentence
 from release_bot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -299,7 +300,7 @@ class Deliverer:
             text = action_reply_text(
                 str(data["actor"]),
                 Action(str(data["action"])),
-                str(data["message"]),
+                _sentence(data),
                 None if reason is None else str(reason),
             )
             return text, False
@@ -310,3 +311,10 @@ class Deliverer:
         if kind is NoticeKind.ESCALATION:
             return escalation_text(snap, waited), True
         return ending_text(snap), False
+
+
+def _sentence(data: Mapping[str, Any]) -> Sentence:
+    """The action's sentence; rows queued by an earlier version carry a finished message."""
+    if "sentence" in data:
+        return Sentence.from_data(data["sentence"])
+    return Sentence("{s}", {"s": str(data["message"])})

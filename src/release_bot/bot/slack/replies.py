@@ -18,12 +18,10 @@ from release_bot.bot.slack.views import (
     status_blocks,
     status_text,
 )
-from release_bot.core.errors import DomainError, RuleBroken
-from release_bot.core.rules import ActionIsForCurrentPhase, ReleaseIsActive
+from release_bot.bot.slack.views.words import mrkdwn_of
+from release_bot.core.errors import DomainError, Kind
 
 log = logging.getLogger(__name__)
-
-OUT_OF_DATE_RULES = (ActionIsForCurrentPhase, ReleaseIsActive)
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,10 @@ def refuse(
             release = None
     snap = ctx.snapshot(release) if release else None
     now = ctx.clock()
-    blocks = [b.to_dict() for b in refusal_blocks(error.message, snap, now)]
-    tell(client, where, error.message, blocks)
-    out_of_date = isinstance(error, RuleBroken) and isinstance(error.rule, OUT_OF_DATE_RULES)
+    text = mrkdwn_of(error.sentence)  # groups named, not mentioned: nobody is paged
+    blocks = [b.to_dict() for b in refusal_blocks(text, snap, now)]
+    tell(client, where, text, blocks)
+    out_of_date = error.kind is Kind.OUT_OF_DATE
     if snap is not None and out_of_date:
         redraw(client, where, snap, now)
 

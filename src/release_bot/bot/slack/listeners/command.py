@@ -20,11 +20,10 @@ from release_bot.bot.slack.views import (
     status_blocks,
     status_text,
 )
-from release_bot.core.errors import DomainError, InvalidInput, NotFound, RuleBroken
+from release_bot.bot.slack.views.words import mrkdwn_of
+from release_bot.core.errors import DomainError, InvalidInput, Kind, NotFound
 from release_bot.core.models import Release
-from release_bot.core.rules import ValueChanges, ValueFitsKind
 
-VALUE_RULES = (ValueFitsKind, ValueChanges)
 HELP_TEXT = "Usage: /release help | list | status [ID|FLAG] | history FLAG | start FLAG VALUE"
 
 
@@ -85,7 +84,7 @@ class ReleaseCommand:
                     blocks=[b.to_dict() for b in help_blocks()],
                 )
         except DomainError as error:
-            respond(text=error.message, response_type="ephemeral")
+            respond(text=mrkdwn_of(error.sentence), response_type="ephemeral")
 
     def _open_start_form(self, client: WebClient, respond: Respond, trigger: str | None) -> None:
         problem = None if trigger else "the command had no trigger_id"
@@ -159,9 +158,7 @@ class ReleaseCommand:
                 flag_key, parse_value(value), body["user"]["id"], self.ctx.clock()
             )
         except DomainError as error:
-            about_value = isinstance(error, InvalidInput) or (
-                isinstance(error, RuleBroken) and isinstance(error.rule, VALUE_RULES)
-            )
+            about_value = error.kind in (Kind.VALUE, Kind.INPUT)
             block = BlockId.START_VALUE if about_value else BlockId.START_FLAG
             ack(response_action="errors", errors={block.value: error.message})
             return

@@ -12,10 +12,11 @@ from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId, Target
 from release_bot.bot.slack.replies import Where, refuse, tell
 from release_bot.bot.slack.views import confirm_modal, metadata_from_view, reason_from_view
+from release_bot.bot.slack.views.words import mrkdwn_of
 from release_bot.core.errors import DomainError, InvalidInput
+from release_bot.core.machine import applicable
 from release_bot.core.models import Command
 from release_bot.core.rules import AbortHasReason
-from release_bot.core.transitions import applicable
 
 
 def _ack(ack: Ack) -> None:
@@ -66,7 +67,7 @@ def _form_errors(view: dict[str, Any]) -> dict[str, str] | None:
     except ValueError:
         return {BlockId.REASON.value: "This form could not be read; close it and retry."}
     missing = AbortHasReason(target.action, reason_from_view(view.get("state") or {})).broken()
-    return None if missing is None else {BlockId.REASON.value: missing}
+    return None if missing is None else {BlockId.REASON.value: missing.plain}
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -77,7 +78,7 @@ def register(app: App, ctx: SlackContext) -> None:
         try:
             target = _target(body)
         except DomainError as error:
-            tell(client, where, error.message)
+            tell(client, where, mrkdwn_of(error.sentence))
             return
         carry_out(ctx, client, where, target)
 
@@ -86,7 +87,7 @@ def register(app: App, ctx: SlackContext) -> None:
         try:
             target = _target(body)
         except DomainError as error:
-            tell(client, where, error.message)
+            tell(client, where, mrkdwn_of(error.sentence))
             return
         try:
             release = ctx.service.release(target.release_id)

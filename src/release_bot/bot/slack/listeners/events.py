@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.views import home_view
 from release_bot.core.errors import DomainError
-from release_bot.core.rules import awaits_approval_from
+from release_bot.core.machine import awaits_approval_from
 
 log = logging.getLogger(__name__)
 

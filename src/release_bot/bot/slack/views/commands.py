@@ -139,7 +139,7 @@ def _action_label(action: str) -> str:
 
 def event_line(event: Event) -> str:
     """One history event: when, who, what, and why."""
-    message = clip(event.message, EVENT_MESSAGE_LIMIT)
+    message = escape(clip(event.message, EVENT_MESSAGE_LIMIT))
     when = slack_date(event.at)
     release = f" · release #{event.release_id}" if event.release_id is not None else ""
     if event.outcome is Outcome.OK:

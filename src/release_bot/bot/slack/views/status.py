@@ -47,9 +47,11 @@ from release_bot.bot.slack.views.texts import (
     state_plain,
     who,
 )
+from release_bot.bot.slack.views.words import mrkdwn_of
 from release_bot.core.durations import format_duration
+from release_bot.core.machine import allowed_actions
 from release_bot.core.models import Action, FlagKind, ReleaseState
-from release_bot.core.rules import allowed_actions
+from release_bot.core.sentences import Sentence
 
 MESSAGE_BLOCKS = 50
 HEADER_LIMIT = 150
@@ -217,13 +219,13 @@ def status_text(snap: ReleaseSnapshot) -> str:
     )
 
 
-def action_reply_text(actor: str, action: Action, message: str, reason: str | None) -> str:
+def action_reply_text(actor: str, action: Action, message: Sentence, reason: str | None) -> str:
     """The thread reply after an action: `<@U1> approved phase *Canary* (1 of 2)` and the reason.
 
-    `message` is the core's sentence for the event (already mrkdwn); the reason is the person's
-    own words, so it is escaped and quoted.
+    `message` is the core's sentence for the event; the reason is the person's own words, so it
+    is escaped and quoted.
     """
-    text = f"{ACTION_EMOJI[action]} {who(actor)} {message}"
+    text = f"{ACTION_EMOJI[action]} {who(actor)} {mrkdwn_of(message)}"
     if reason and reason.strip():
         quoted = "\n".join(f"> {escape(line)}" for line in
                            clip(reason.strip(), REASON_LIMIT).splitlines())

@@ -1,12 +1,16 @@
-"""The release state machine: trigger, timer end and every person's action, as pure functions."""
+"""The release state machine: its table, every move, approvals, and previews of an action.
+
+This module is the one owner of what each state accepts and what each action does. Fronts ask
+it (`allowed_actions`, `approvals`, `bake_left`, `after_bake`, `preview`) instead of restating
+a rule; `preview` runs the very moves a decision would run, on a copy.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from release_bot.core.durations import format_duration
-from release_bot.core.errors import DomainError
+from release_bot.core.errors import DomainError, RuleBroken
 from release_bot.core.models import (
     SYSTEM_ACTOR,
     Action,
@@ -34,9 +38,150 @@ from release_bot.core.rules import (
     ReleaseIsActive,
     check,
 )
+from release_bot.core.sentences import Sentence, say
 
 TIMER_ACTION = "timer"
 TRIGGER_ACTION = "trigger"
+
+STATE_ACTIONS: dict[ReleaseState, tuple[Action, ...]] = {
+    ReleaseState.AWAITING_APPROVAL: (Action.APPROVE, Action.ABORT, Action.FULL_ROLLOUT),
+    ReleaseState.BAKING: (Action.PAUSE, Action.SKIP, Action.ABORT, Action.FULL_ROLLOUT),
+    ReleaseState.PAUSED: (Action.UNPAUSE, Action.SKIP, Action.ABORT, Action.FULL_ROLLOUT),
+    ReleaseState.COMPLETED: (),
+    ReleaseState.ABORTED: (),
+}
+# what abort and full roll out make of each phase's status; others keep theirs
+ABORTED_STATUS = {
+    **{s: PhaseStatus.REVERTED for s in PhaseStatus if s.live},
+    PhaseStatus.PENDING: PhaseStatus.CANCELLED,
+    PhaseStatus.AWAITING_APPROVAL: PhaseStatus.CANCELLED,
+}
+ROLLED_OUT_STATUS = {
+    PhaseStatus.BAKING: PhaseStatus.SKIPPED,
+    PhaseStatus.PAUSED: PhaseStatus.SKIPPED,
+    PhaseStatus.PENDING: PhaseStatus.ROLLED_OUT,
+    PhaseStatus.AWAITING_APPROVAL: PhaseStatus.ROLLED_OUT,
+}
+
+
+def allowed_actions(state: ReleaseState) -> tuple[Action, ...]:
+    """The actions the state table accepts in a state."""
+    return STATE_ACTIONS[state]
+
+
+@dataclass(frozen=True)
+class Approvals:
+    """Where a phase's approval stands: who approved, and how many are required."""
+
+    approvers: tuple[str, ...]
+    required: int
+
+    @property
+    def got(self) -> int:
+        """Approvals given so far."""
+        return len(self.approvers)
+
+    @property
+    def remaining(self) -> int:
+        """Approvals still needed before the phase goes live."""
+        return max(self.required - self.got, 0)
+
+
+def approvals(release: Release, index: int) -> Approvals:
+    """Where the approval of phase `index` stands (a phase without a gate needs one click)."""
+    gate = release.pipeline.phases[index].approval
+    return Approvals(release.approvers(index), gate.required if gate is not None else 1)
+
+
+def bake_left(release: Release, now: datetime) -> timedelta | None:
+    """Time left on the current phase's bake timer (running or paused); None without one."""
+    if release.state is ReleaseState.BAKING and release.bake_ends_at is not None:
+        return max(release.bake_ends_at - now, timedelta(0))
+    if release.state is ReleaseState.PAUSED:
+        return release.remaining or timedelta(0)
+    return None
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a move changes in what is served: phases going live, one waiting, or completion."""
+
+    goes_live: tuple[int, ...] = ()
+    taken_down: tuple[int, ...] = ()
+    waits_for: int | None = None
+    completes: bool = False
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What an action would do now, found by running its moves on a copy of the release."""
+
+    action: Action
+    phase: int
+    after: Release
+    effect: Effect
+    approvals: Approvals
+    bake_left: timedelta | None
+    bypassed_gates: tuple[int, ...]
+    then: Effect | None
+
+
+def _effect(before: Release, after: Release) -> Effect:
+    """The difference in serving between two states of a release."""
+    live_before, live_after = set(before.live_phases()), set(after.live_phases())
+    if after.state is ReleaseState.COMPLETED:
+        live_after = set(range(len(after.pipeline.phases)))
+    waits = after.phase if after.state is ReleaseState.AWAITING_APPROVAL else None
+    return Effect(
+        goes_live=tuple(sorted(live_after - live_before)),
+        taken_down=tuple(sorted(live_before - live_after)),
+        waits_for=waits if waits != before.phase or before.state is not after.state else None,
+        completes=after.state is ReleaseState.COMPLETED,
+    )
+
+
+def after_bake(release: Release) -> Effect | None:
+    """What the end of the current phase's bake does (None when no bake runs or is paused)."""
+    if release.state not in (ReleaseState.BAKING, ReleaseState.PAUSED):
+        return None
+    # an Effect carries no times, so the moment the simulated bake ends does not matter
+    steps = _Steps(replace(release, state=ReleaseState.BAKING), release.created_at)
+    steps.end_bake(PhaseStatus.DONE)
+    return _effect(release, steps.release)
+
+
+def preview(release: Release, action: Action, actor: str, now: datetime) -> Preview:
+    """What `action` by `actor` would do now, if it were allowed (rules are not checked)."""
+    steps = _Steps(release, now)
+    _MOVES[action](steps, actor)
+    after = steps.release
+    gated = tuple(
+        i for i, (was, phase) in enumerate(zip(release.phase_statuses, release.pipeline.phases,
+                                                strict=True))
+        if phase.approval is not None and ROLLED_OUT_STATUS.get(was) is PhaseStatus.ROLLED_OUT
+        and approvals(release, i).remaining > 0
+    ) if action is Action.FULL_ROLLOUT else ()
+    return Preview(
+        action=action,
+        phase=release.phase,
+        after=after,
+        effect=_effect(release, after),
+        approvals=approvals(after, release.phase),
+        bake_left=bake_left(release, now),
+        bypassed_gates=gated,
+        then=after_bake(release) if action in (Action.PAUSE, Action.UNPAUSE) else None,
+    )
+
+
+def awaits_approval_from(release: Release, user_id: str, membership: Membership) -> bool:
+    """True when the release waits for an approval this user may give and has not given."""
+    if release.state is not ReleaseState.AWAITING_APPROVAL:
+        return False
+    try:
+        _check_actor(release, Action.APPROVE, user_id, membership)
+    except RuleBroken:
+        return False
+    return True
 
 
 class _Steps:
@@ -70,7 +215,8 @@ class _Steps:
         self._set(awaiting_since=self.now, escalated=False)
         self._schedule_reminder()
         self._status(index, PhaseStatus.AWAITING_APPROVAL)
-        self._note(NoticeKind.APPROVAL_NEEDED, groups=list(gate.groups), required=gate.required)
+        self._note(NoticeKind.APPROVAL_NEEDED, groups=list(gate.groups), required=gate.required,
+                   approved=list(self.release.approvers(index)))
 
     def go_live(self, index: int) -> None:
         """Serve the new version in the phase's scope and start its bake timer."""
@@ -121,10 +267,13 @@ class _Steps:
                 waited=(self.now - since).total_seconds(),
             )
         else:
+            count = approvals(r, r.phase)
             self._note(
                 NoticeKind.REMINDER,
                 groups=list(gate.groups) if gate else [],
                 waited=(self.now - since).total_seconds(),
+                required=count.required,
+                approved=list(count.approvers),
             )
         self._schedule_reminder()
 
@@ -132,17 +281,14 @@ class _Steps:
         """The new version becomes the base everywhere; the release ends."""
         self._end(ReleaseState.COMPLETED, NoticeKind.COMPLETED)
 
-    def approve(self, actor: str) -> int:
-        """Count a distinct approval; put the phase live once enough are in. Returns the count."""
+    def approve(self, actor: str) -> None:
+        """Count a distinct approval; put the phase live once enough are in."""
         r = self.release
         self._set(approvals=(*r.approvals, Approval(r.phase, actor, self.now)))
-        count = len(self.release.approvers(r.phase))
-        gate = r.current_phase.approval
-        if gate is None or count >= gate.required:
+        if approvals(self.release, r.phase).remaining == 0:
             self.go_live(r.phase)
         else:
             self._schedule_reminder()
-        return count
 
     def pause(self) -> None:
         """Stop the bake timer, keeping the time that was left."""
@@ -159,31 +305,13 @@ class _Steps:
 
     def abort(self) -> None:
         """Drop every live scope; the bases were never touched, so the old values return."""
-        statuses = tuple(
-            PhaseStatus.REVERTED
-            if s.live
-            else (
-                PhaseStatus.CANCELLED
-                if s in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL)
-                else s
-            )
-            for s in self.release.phase_statuses
-        )
+        statuses = tuple(ABORTED_STATUS.get(s, s) for s in self.release.phase_statuses)
         self._set(phase_statuses=statuses)
         self._end(ReleaseState.ABORTED, NoticeKind.ABORTED)
 
     def full_rollout(self) -> None:
         """Put every remaining phase live at once and complete."""
-        statuses = tuple(
-            PhaseStatus.SKIPPED
-            if s in (PhaseStatus.BAKING, PhaseStatus.PAUSED)
-            else (
-                PhaseStatus.ROLLED_OUT
-                if s in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL)
-                else s
-            )
-            for s in self.release.phase_statuses
-        )
+        statuses = tuple(ROLLED_OUT_STATUS.get(s, s) for s in self.release.phase_statuses)
         self._set(phase_statuses=statuses)
         self.complete()
 
@@ -205,10 +333,8 @@ def start(flag: Flag, pipeline: Pipeline, to_version: int, actor: str, now: date
     steps = _Steps(draft, now)
     steps.notes.append(Notification(NoticeKind.RELEASE_STARTED, {"phase": 0}))
     steps.enter_phase(0)
-    message = (
-        f"started a release of `{flag.key}` to version {to_version} "
-        f"through pipeline *{pipeline.name}*"
-    )
+    message = say("started a release of {flag:flag} to version {version} through pipeline "
+                  "{pipeline:name}", flag=flag.key, version=to_version, pipeline=pipeline.name)
     return _finish(steps, draft, TRIGGER_ACTION, actor, message, triggered=True)
 
 
@@ -217,55 +343,81 @@ def applicable(release: Release, action: Action, phase: int | None) -> None:
     check(
         ReleaseIsActive(release),
         ActionIsForCurrentPhase(release, phase),
-        ActionFitsState(release, action),
+        ActionFitsState(release, action, allowed_actions(release.state)),
     )
+
+
+def _check_actor(release: Release, action: Action, actor: str, membership: Membership) -> None:
+    """Raise RuleBroken unless this person may take the action (and, to approve, count)."""
+    check(ActorIsPermitted(release, action, actor, membership))
+    if action is Action.APPROVE:
+        required = approvals(release, release.phase).required
+        check(NoSelfApproval(release, actor), ApprovalIsDistinct(release, actor, required))
+
+
+def _approve(steps: _Steps, actor: str) -> Sentence:
+    phase = steps.release.phase
+    steps.approve(actor)
+    count = approvals(steps.release, phase)
+    return say("approved phase {phase:name} ({got} of {required})",
+               phase=steps.release.pipeline.phases[phase].name, got=count.got,
+               required=count.required)
+
+
+def _pause(steps: _Steps, actor: str) -> Sentence:
+    steps.pause()
+    left = (steps.release.remaining or timedelta(0)).total_seconds()
+    return say("paused the bake timer of phase {phase:name} with {left:duration} left",
+               phase=steps.release.current_phase.name, left=left)
+
+
+def _unpause(steps: _Steps, actor: str) -> Sentence:
+    steps.unpause()
+    return say("resumed the bake timer of phase {phase:name}",
+               phase=steps.release.current_phase.name)
+
+
+def _skip(steps: _Steps, actor: str) -> Sentence:
+    name = steps.release.current_phase.name
+    steps.end_bake(PhaseStatus.SKIPPED)
+    return say("skipped the rest of the bake of phase {phase:name}", phase=name)
+
+
+def _abort(steps: _Steps, actor: str) -> Sentence:
+    steps.abort()
+    return say("aborted the release; every environment serves its pre-release value again")
+
+
+def _full_rollout(steps: _Steps, actor: str) -> Sentence:
+    steps.full_rollout()
+    return say("rolled out every remaining phase at once")
+
+
+_MOVES = {
+    Action.APPROVE: _approve,
+    Action.PAUSE: _pause,
+    Action.UNPAUSE: _unpause,
+    Action.SKIP: _skip,
+    Action.ABORT: _abort,
+    Action.FULL_ROLLOUT: _full_rollout,
+}
 
 
 def decide(release: Release, command: Command, now: datetime, membership: Membership) -> Transition:
     """Apply a person's action, or raise RuleBroken with the rule that refused or denied it."""
     action = command.action
     applicable(release, action, command.phase)
-    check(
-        AbortHasReason(action, command.reason),
-        ActorIsPermitted(release, action, command.actor, membership),
-    )
-    if action is Action.APPROVE:
-        check(NoSelfApproval(release, command.actor), ApprovalIsDistinct(release, command.actor))
+    check(AbortHasReason(action, command.reason))
+    _check_actor(release, action, command.actor, membership)
     steps = _Steps(release, now)
-    phase = release.current_phase
-    if action is Action.APPROVE:
-        count = steps.approve(command.actor)
-        required = phase.approval.required if phase.approval else 1
-        message = f"approved phase *{phase.name}* ({count} of {required})"
-    elif action is Action.PAUSE:
-        steps.pause()
-        left = format_duration(steps.release.remaining or timedelta(0))
-        message = f"paused the bake timer of phase *{phase.name}* with {left} left"
-    elif action is Action.UNPAUSE:
-        steps.unpause()
-        message = f"resumed the bake timer of phase *{phase.name}*"
-    elif action is Action.SKIP:
-        steps.end_bake(PhaseStatus.SKIPPED)
-        message = f"skipped the rest of the bake of phase *{phase.name}*"
-    elif action is Action.ABORT:
-        steps.abort()
-        message = "aborted the release; every environment serves its pre-release value again"
-    else:
-        steps.full_rollout()
-        message = "rolled out every remaining phase at once"
-    steps.notes.insert(
-        0,
-        Notification(
-            NoticeKind.ACTION_TAKEN,
-            {
-                "phase": release.phase,
-                "action": action.value,
-                "actor": command.actor,
-                "reason": command.reason,
-                "message": message,
-            },
-        ),
-    )
+    message = _MOVES[action](steps, command.actor)
+    steps.notes.insert(0, Notification(NoticeKind.ACTION_TAKEN, {
+        "phase": release.phase,
+        "action": action.value,
+        "actor": command.actor,
+        "reason": command.reason,
+        "sentence": message.data(),
+    }))
     return _finish(steps, release, action.value, command.actor, message, reason=command.reason)
 
 
@@ -276,7 +428,7 @@ def timer_end(release: Release, now: datetime) -> Transition | None:
         return None
     steps = _Steps(release, now)
     steps.end_bake(PhaseStatus.DONE)
-    message = f"the bake of phase *{release.current_phase.name}* ended"
+    message = say("the bake of phase {phase:name} ended", phase=release.current_phase.name)
     return _finish(steps, release, TIMER_ACTION, SYSTEM_ACTOR, message)
 
 
@@ -304,7 +456,7 @@ def refusal(release: Release, command: Command, error: DomainError, now: datetim
         from_state=release.describe_state(),
         to_state=release.describe_state(),
         reason=command.reason,
-        rule=error.rule_name,
+        rule=error.code,
     )
 
 
@@ -313,7 +465,7 @@ def _finish(
     before: Release,
     action: str,
     actor: str,
-    message: str,
+    message: Sentence,
     *,
     triggered: bool = False,
     reason: str | None = None,
@@ -329,7 +481,7 @@ def _finish(
         actor=actor,
         action=action,
         outcome=Outcome.OK,
-        message=message,
+        message=message.plain,
         release_id=after.id,
         phase=before.phase,
         from_state=None if triggered else before.describe_state(),
