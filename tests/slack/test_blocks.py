@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import Block
 
 from release_bot.bot.slack.ids import ActionId, BlockId, Target
 from release_bot.bot.slack.views import (
+    ApprovalAsk,
     ReleaseSnapshot,
     action_reply_text,
     approval_needed_text,
@@ -31,7 +32,7 @@ from release_bot.bot.slack.views import (
     status_text,
 )
 from release_bot.bot.slack.views import status as status_module
-from release_bot.core.machine import allowed_actions
+from release_bot.core.machine import allowed_actions, approvals
 from release_bot.core.models import (
     Action,
     Approval,
@@ -437,7 +438,10 @@ def test_refusal_with_a_release_shows_its_status_without_stale_controls() -> Non
 
 
 def test_approval_needed_mentions_the_groups_and_says_what_approval_does() -> None:
-    text = approval_needed_text(replace(awaiting(), permalink=PERMALINK))
+    snap = replace(awaiting(), permalink=PERMALINK)
+    release = snap.release
+    ask = ApprovalAsk(release.phase, ("@release-approvers",), approvals(release, release.phase))
+    text = approval_needed_text(snap, ask)
     assert text.startswith(":lock: <!subteam^S0APPROVE>:")
     assert "phase *Production canary* of release #42 of `new_checkout`" in text
     assert "1 of 2 approvals so far" in text

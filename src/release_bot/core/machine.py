@@ -122,6 +122,7 @@ class Preview:
     effect: Effect
     approvals: Approvals
     bake_left: timedelta | None
+    bakes_for: timedelta | None
     bypassed_gates: tuple[int, ...]
     then: Effect | None
 
@@ -168,6 +169,7 @@ def preview(release: Release, action: Action, actor: str, now: datetime) -> Prev
         effect=_effect(release, after),
         approvals=approvals(after, release.phase),
         bake_left=bake_left(release, now),
+        bakes_for=bake_left(after, now) if after.phase == release.phase else None,
         bypassed_gates=gated,
         then=after_bake(release) if action in (Action.PAUSE, Action.UNPAUSE) else None,
     )

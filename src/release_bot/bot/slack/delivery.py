@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -16,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.pacing import Pacer
 from release_bot.bot.slack.views import (
+    ApprovalAsk,
     ReleaseSnapshot,
     action_reply_text,
     approval_needed_text,
@@ -26,6 +26,7 @@ from release_bot.bot.slack.views import (
     status_text,
 )
 from release_bot.core.errors import DomainError
+from release_bot.core.machine import Approvals, approvals
 from release_bot.core.models import Action, NoticeKind
 from release_bot.core.policy import is_user_id
 from release_bot.core.sentences import Sentence
@@ -264,27 +265,11 @@ class Deliverer:
                 channel=channel, ts=ts, text=status_text(snap), blocks=self._blocks(snap)
             )
             return
-        if kind in (NoticeKind.APPROVAL_NEEDED, NoticeKind.REMINDER, NoticeKind.ESCALATION):
-            snap = self._as_of(snap, message)
         text, broadcast = self._thread_reply(kind, data, snap)
         self.pacer.post(channel)
         self.client.chat_postMessage(
             channel=channel, thread_ts=ts, text=text, reply_broadcast=broadcast
         )
-
-    @staticmethod
-    def _as_of(snap: ReleaseSnapshot, message: OutboxMessage) -> ReleaseSnapshot:
-        """The release as the notice saw it: the phase it was about, the approvals given by then.
-
-        A notice sent late (Slack was down, the bot was stopped) while the release moved on
-        must still name that phase and ask that phase's approvers, not whoever is asked now.
-        """
-        release = snap.release
-        phase = message.payload.get("phase")
-        if not isinstance(phase, int) or not 0 <= phase < len(release.pipeline.phases):
-            return snap
-        approvals = tuple(a for a in release.approvals if a.at <= message.created_at)
-        return replace(snap, release=replace(release, phase=phase, approvals=approvals))
 
     def _blocks(self, snap: ReleaseSnapshot) -> list[dict[str, Any]]:
         return [b.to_dict() for b in status_blocks(snap, self.clock())]
@@ -294,7 +279,6 @@ class Deliverer:
         kind: NoticeKind, data: Mapping[str, Any], snap: ReleaseSnapshot
     ) -> tuple[str, bool]:
         """The thread reply of a notification, and whether it is also shown in the channel."""
-        waited = timedelta(seconds=float(data.get("waited") or 0))
         if kind is NoticeKind.ACTION_TAKEN:
             reason = data.get("reason")
             text = action_reply_text(
@@ -305,11 +289,11 @@ class Deliverer:
             )
             return text, False
         if kind is NoticeKind.APPROVAL_NEEDED:
-            return approval_needed_text(snap), True
+            return approval_needed_text(snap, _ask(data, snap)), True
         if kind is NoticeKind.REMINDER:
-            return reminder_text(snap, waited), False
+            return reminder_text(snap, _ask(data, snap)), False
         if kind is NoticeKind.ESCALATION:
-            return escalation_text(snap, waited), True
+            return escalation_text(snap, _ask(data, snap)), True
         return ending_text(snap), False
 
 
@@ -318,3 +302,19 @@ def _sentence(data: Mapping[str, Any]) -> Sentence:
     if "sentence" in data:
         return Sentence.from_data(data["sentence"])
     return Sentence("{s}", {"s": str(data["message"])})
+
+
+def _ask(data: Mapping[str, Any], snap: ReleaseSnapshot) -> ApprovalAsk:
+    """The approval notice's own facts; rows from an earlier version fall back to the release's."""
+    release = snap.release
+    phase = data.get("phase")
+    if not isinstance(phase, int) or not 0 <= phase < len(release.pipeline.phases):
+        phase = release.phase
+    now = approvals(release, phase)
+    approvers = tuple(str(u) for u in data.get("approved", now.approvers))
+    return ApprovalAsk(
+        phase=phase,
+        groups=tuple(str(g) for g in data.get("groups") or ()),
+        count=Approvals(approvers, int(data.get("required", now.required))),
+        waited=timedelta(seconds=float(data.get("waited") or 0)),
+    )

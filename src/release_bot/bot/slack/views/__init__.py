@@ -31,6 +31,7 @@ from release_bot.bot.slack.views.modals import (
 )
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.views.status import (
+    ApprovalAsk,
     action_reply_text,
     approval_needed_text,
     ending_text,
@@ -42,6 +43,7 @@ from release_bot.bot.slack.views.status import (
 )
 
 __all__ = [
+    "ApprovalAsk",
     "ReleaseSnapshot",
     "action_reply_text",
     "approval_needed_text",

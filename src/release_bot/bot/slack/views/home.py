@@ -38,7 +38,7 @@ HOME_BLOCKS = 100
 WAITING_MAX = 40
 
 
-def _waiting_section(snap: ReleaseSnapshot) -> SectionBlock:
+def _waiting_section(snap: ReleaseSnapshot, now: datetime) -> SectionBlock:
     """A release waiting for this person's approval, with an Approve button."""
     release = snap.release
     index = release.phase
@@ -53,7 +53,7 @@ def _waiting_section(snap: ReleaseSnapshot) -> SectionBlock:
         action_id=ActionId.APPROVE.value,
         value=Target(Action.APPROVE, snap.release_id, index).encode(),
         style="primary",
-        confirm=approve_confirm(snap),
+        confirm=approve_confirm(snap, now),
     )
     return SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT)), accessory=button)
 
@@ -70,7 +70,7 @@ def home_view(user_id: str, waiting_on_user: Sequence[ReleaseSnapshot],
         mrkdwn("*Waiting for your approval*"),
     ]
     if waiting:
-        blocks += [_waiting_section(s) for s in waiting]
+        blocks += [_waiting_section(s, now) for s in waiting]
     else:
         blocks.append(context("Nothing is waiting for your approval."))
     blocks += [DividerBlock(), mrkdwn(f"*Running now* ({len(running)})")]

@@ -21,16 +21,22 @@ from slack_sdk.models.views import View
 
 from release_bot.bot.slack.ids import BlockId, CallbackId, InputId, Target
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
-from release_bot.bot.slack.views.status import REASON_LIMIT, checked, context, mrkdwn
+from release_bot.bot.slack.views.status import (
+    NEXT_APPROVER,
+    REASON_LIMIT,
+    approve_words,
+    checked,
+    context,
+    mrkdwn,
+)
 from release_bot.bot.slack.views.texts import (
-    approval_count,
-    bake_left,
+    approval_groups,
     clip,
     code,
     compact,
+    effect_words,
     escape,
     join_words,
-    next_step,
     phase_name,
     plural,
     principals,
@@ -39,8 +45,10 @@ from release_bot.bot.slack.views.texts import (
     slack_date,
     state_line,
 )
+from release_bot.bot.slack.views.words import mrkdwn_of
 from release_bot.core.durations import format_duration
-from release_bot.core.models import Action, FlagKind, PhaseStatus, Release
+from release_bot.core.machine import Preview, approvals, preview
+from release_bot.core.models import Action, FlagKind, Release
 
 MODAL_BLOCKS = 100
 MODAL_TEXT_LIMIT = 24
@@ -61,8 +69,8 @@ class _Wording:
     needs_reason: bool = False
 
 
-def _live_names(release: Release) -> list[str]:
-    return [phase_name(release, i) for i in release.live_phases()]
+def _names(release: Release, indexes: Sequence[int]) -> str:
+    return join_words([phase_name(release, i) for i in indexes], "and")
 
 
 def _old_value(snap: ReleaseSnapshot) -> str:
@@ -79,104 +87,94 @@ def _new_value(snap: ReleaseSnapshot) -> str:
     return f"version {release.to_version}"
 
 
+def _envs(release: Release) -> str:
+    return escape(", ".join(release.pipeline.environments))
+
+
 def _left_words(left: timedelta | None) -> str:
     return f"*{format_duration(left)}*" if left is not None else "the time"
 
 
-def _pause(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
+def _pause(snap: ReleaseSnapshot, seen: Preview, now: datetime) -> _Wording:
     release = snap.release
-    name = phase_name(release, index)
-    phase = release.pipeline.phases[index]
-    left = bake_left(release, now)
+    name = phase_name(release, seen.phase)
     text = (
         f"Pause the bake timer of phase {name} ({release_ref(snap)}).\n\n"
-        f"Phase {name} *stays live* in {scope(phase)} — nothing is taken down; only the timer "
-        f"stops, with {_left_words(left)} left. Nothing moves on until someone unpauses, and "
-        "the timer then resumes with the time that was left."
+        f"Phase {name} *stays live* in {scope(release.current_phase)} — nothing is taken down; "
+        f"only the timer stops, with {_left_words(seen.bake_left)} left. Nothing moves on until "
+        "someone unpauses, and the timer then resumes with the time that was left."
     )
     return _Wording("Pause the bake timer?", "Pause timer", text)
 
 
-def _unpause(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
+def _unpause(snap: ReleaseSnapshot, seen: Preview, now: datetime) -> _Wording:
     release = snap.release
-    name = phase_name(release, index)
-    left = bake_left(release, now)
     text = (
-        f"Resume the bake timer of phase {name} ({release_ref(snap)}) with the "
-        f"{_left_words(left)} that was left."
+        f"Resume the bake timer of phase {phase_name(release, seen.phase)} "
+        f"({release_ref(snap)}) with the {_left_words(seen.bake_left)} that was left."
     )
-    if left is not None:
-        ends = slack_date(now + left)
-        text += f" When it runs out — around {ends} — {next_step(release, index)}."
+    if seen.after.bake_ends_at is not None and seen.then is not None:
+        ends = slack_date(seen.after.bake_ends_at)
+        text += f" When it runs out — around {ends} — {effect_words(release, seen.then)}."
     return _Wording("Resume the bake timer?", "Unpause", text)
 
 
-def _skip(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
+def _skip(snap: ReleaseSnapshot, seen: Preview, now: datetime) -> _Wording:
     release = snap.release
-    phases = release.pipeline.phases
-    name = phase_name(release, index)
-    left = bake_left(release, now)
+    name, left = phase_name(release, seen.phase), seen.bake_left
     text = f"End the bake of phase {name} now, as if its timer had run out"
     text += f" ({format_duration(left)} early).\n\n" if left is not None else ".\n\n"
-    following = index + 1
-    if following >= len(phases):
-        envs = escape(", ".join(release.pipeline.environments))
+    effect = seen.effect
+    for i in effect.goes_live:
+        text += (f"Next, phase {phase_name(release, i)} goes live right away in "
+                 f"{scope(release.pipeline.phases[i])}. ")
+    if effect.waits_for is not None:
+        waiting = release.pipeline.phases[effect.waits_for]
+        count = approvals(release, effect.waits_for)
+        groups = principals(approval_groups(release, effect.waits_for), snap.mentions)
         text += (
-            f"This is the last phase: the release completes and {_new_value(snap)} becomes the "
-            f"base value in *{envs}*."
+            f"Next, phase {phase_name(release, effect.waits_for)} ({scope(waiting)}) *waits for "
+            f"approval*: {plural(count.required, 'approval')} from {groups}. "
+        )
+    if effect.completes:
+        last = seen.phase + 1 == len(release.pipeline.phases)
+        text += (
+            f"{'This is the last phase: the' if last else 'Then the'} release completes and "
+            f"{_new_value(snap)} becomes the base value in *{_envs(release)}*."
         )
     else:
-        nxt = phases[following]
-        next_name = phase_name(release, following)
-        if nxt.approval is not None:
-            groups = principals(nxt.approval.groups, snap.mentions)
-            text += (
-                f"Next, phase {next_name} ({scope(nxt)}) *waits for approval*: "
-                f"{plural(nxt.approval.required, 'approval')} from {groups}."
-            )
-        else:
-            text += f"Next, phase {next_name} goes live right away in {scope(nxt)}."
-        text += " Skipping never bypasses an approval gate: every gate still applies."
-    return _Wording("Skip the bake?", "Skip bake", text)
+        text += "Skipping never bypasses an approval gate: every gate still applies."
+    return _Wording("Skip the bake?", "Skip bake", text.strip())
 
 
-def _full_rollout(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
+def _full_rollout(snap: ReleaseSnapshot, seen: Preview, now: datetime) -> _Wording:
     release = snap.release
-    waiting = [
-        i for i, status in enumerate(release.phase_statuses)
-        if status in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL)
-    ]
-    envs = escape(", ".join(release.pipeline.environments))
-    names = join_words([phase_name(release, i) for i in waiting], "and")
+    live = seen.effect.goes_live
     text = "Put every remaining phase live at once"
-    text += f": {names}." if waiting else "."
+    text += f": {_names(release, live)}." if live else "."
     text += (
-        f" The release completes, and {_new_value(snap)} becomes the base value in *{envs}* "
-        "for every unit."
+        f" The release completes, and {_new_value(snap)} becomes the base value in "
+        f"*{_envs(release)}* for every unit."
     )
-    gated = [i for i in waiting if release.pipeline.phases[i].approval is not None]
-    if gated:
-        gated_names = join_words([phase_name(release, i) for i in gated], "and")
-        text += f" It does not wait for the approvals of {gated_names}."
-    if bake_left(release, now) is not None:
-        text += f" The bake of phase {phase_name(release, index)} ends now."
+    if seen.bypassed_gates:
+        text += f" It does not wait for the approvals of {_names(release, seen.bypassed_gates)}."
+    if seen.bake_left is not None:
+        text += f" The bake of phase {phase_name(release, seen.phase)} ends now."
     text += (
         "\n\n:warning: This cannot be undone: to change the value again, start a new release."
     )
     return _Wording("Full roll out?", "Roll out now", text)
 
 
-def _abort(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
-    release = snap.release
-    envs = escape(", ".join(release.pipeline.environments))
-    live = _live_names(release)
+def _abort(snap: ReleaseSnapshot, seen: Preview, now: datetime) -> _Wording:
+    down = seen.effect.taken_down
     text = (
         ":warning: *This cannot be undone.*\n\n"
         f"Abort {release_ref(snap)}: every environment goes back to its pre-release value — "
-        f"{_old_value(snap)} in *{envs}*. "
+        f"{_old_value(snap)} in *{_envs(snap.release)}*. "
     )
     text += (
-        f"Live now, and taken down: {join_words(live, 'and')}. " if live
+        f"Live now, and taken down: {_names(snap.release, down)}. " if down
         else "Nothing is live yet. "
     )
     text += "The release ends as aborted; starting a new release is the only way on."
@@ -184,21 +182,8 @@ def _abort(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
                     close="Keep it running", needs_reason=True)
 
 
-def _approve(snap: ReleaseSnapshot, index: int, now: datetime) -> _Wording:
-    release = snap.release
-    phase = release.pipeline.phases[index]
-    name = phase_name(release, index)
-    got, required = approval_count(release, index)
-    mine = got + 1
-    text = f"Yours is approval {mine} of {required} for phase {name} ({release_ref(snap)}). "
-    if mine >= required:
-        text += f"Phase {name} goes live in {scope(phase)} as soon as you approve."
-    else:
-        text += (
-            f"Phase {name} goes live in {scope(phase)} once "
-            f"{plural(required - mine, 'more person')} approve."
-        )
-    return _Wording("Approve this phase?", "Approve", text)
+def _approve(snap: ReleaseSnapshot, seen: Preview, now: datetime) -> _Wording:
+    return _Wording("Approve this phase?", "Approve", mrkdwn_of(approve_words(snap, now)))
 
 
 _WORDINGS = {
@@ -238,7 +223,8 @@ def confirm_modal(snap: ReleaseSnapshot, target: Target, channel: str | None, ts
         raise ValueError(f"target is for release #{target.release_id}, not #{snap.release_id}")
     if not 0 <= target.phase < len(release.pipeline.phases):
         raise ValueError(f"release #{snap.release_id} has no phase {target.phase}")
-    wording = _WORDINGS[target.action](snap, target.phase, now)
+    seen = preview(release, target.action, NEXT_APPROVER, now)
+    wording = _WORDINGS[target.action](snap, seen, now)
     blocks: list[Block] = [mrkdwn(wording.text)]
     if wording.needs_reason:
         blocks.append(_reason_input())

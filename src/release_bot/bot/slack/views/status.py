@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
@@ -24,7 +25,6 @@ from release_bot.bot.slack.ids import ActionId, BlockId, Target
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.views.texts import (
     SECTION_LIMIT,
-    approval_count,
     change_plain,
     change_text,
     clip,
@@ -49,9 +49,9 @@ from release_bot.bot.slack.views.texts import (
 )
 from release_bot.bot.slack.views.words import mrkdwn_of
 from release_bot.core.durations import format_duration
-from release_bot.core.machine import allowed_actions
+from release_bot.core.machine import Approvals, allowed_actions, preview
 from release_bot.core.models import Action, FlagKind, ReleaseState
-from release_bot.core.sentences import Sentence
+from release_bot.core.sentences import Sentence, say
 
 MESSAGE_BLOCKS = 50
 HEADER_LIMIT = 150
@@ -60,6 +60,8 @@ CONFIRM_TITLE_LIMIT = 100
 OVERFLOW_MAX = 5
 REASON_LIMIT = 2000
 
+# who the approve dialog speaks to: it is drawn once for everyone who sees the message
+NEXT_APPROVER = "the next approver"
 ACTION_EMOJI = {
     Action.APPROVE: ":white_check_mark:",
     Action.PAUSE: ":double_vertical_bar:",
@@ -121,26 +123,26 @@ def phase_texts(snap: ReleaseSnapshot, now: datetime, max_sections: int) -> list
     return chunks
 
 
-def approve_confirm(snap: ReleaseSnapshot) -> ConfirmObject:
-    """The dialog before an approval counts: which phase goes live where, and n of m."""
+def approve_words(snap: ReleaseSnapshot, now: datetime) -> Sentence:
+    """What approving does now, from the core's preview: which phase goes live where, n of m."""
     release = snap.release
-    index = release.phase
-    phase = release.pipeline.phases[index]
-    name = phase_name_plain(release, index)
-    got, required = approval_count(release, index)
-    mine = got + 1
-    if mine >= required:
-        text = (
-            f"Yours is approval {mine} of {required}: phase {name} goes live in "
-            f"{scope_plain(phase)} as soon as you approve."
-        )
-        if phase.bake > timedelta(0):
-            text += f" It then bakes for {format_duration(phase.bake)}."
-    else:
-        text = (
-            f"Yours is approval {mine} of {required}: phase {name} goes live in "
-            f"{scope_plain(phase)} once {plural(required - mine, 'more person')} approve."
-        )
+    seen = preview(release, Action.APPROVE, NEXT_APPROVER, now)
+    words = {"mine": seen.approvals.got, "required": seen.approvals.required,
+             "phase": release.current_phase.name, "scope": scope_plain(release.current_phase)}
+    template = "Yours is approval {mine} of {required}: phase {phase:name} goes live in {scope}"
+    if release.phase not in seen.effect.goes_live:
+        more = plural(seen.approvals.remaining, "more person")
+        return say(template + " once {more} approve.", more=more, **words)
+    if seen.bakes_for:
+        return say(template + " as soon as you approve. It then bakes for {bake:duration}.",
+                   bake=seen.bakes_for.total_seconds(), **words)
+    return say(template + " as soon as you approve.", **words)
+
+
+def approve_confirm(snap: ReleaseSnapshot, now: datetime) -> ConfirmObject:
+    """The dialog before an approval counts: which phase goes live where, and n of m."""
+    name = phase_name_plain(snap.release, snap.release.phase)
+    text = approve_words(snap, now).plain
     return ConfirmObject(
         title=PlainTextObject(text=clip(f"Approve phase {name}?", CONFIRM_TITLE_LIMIT)),
         text=PlainTextObject(text=clip(text, CONFIRM_TEXT_LIMIT)),
@@ -150,7 +152,7 @@ def approve_confirm(snap: ReleaseSnapshot) -> ConfirmObject:
     )
 
 
-def controls(snap: ReleaseSnapshot) -> list[InteractiveElement]:
+def controls(snap: ReleaseSnapshot, now: datetime) -> list[InteractiveElement]:
     """Approve (when awaiting approval) and ⋯ with the other actions the state accepts."""
     release = snap.release
     allowed = allowed_actions(release.state)
@@ -161,7 +163,7 @@ def controls(snap: ReleaseSnapshot) -> list[InteractiveElement]:
             action_id=ActionId.APPROVE.value,
             value=Target(Action.APPROVE, snap.release_id, release.phase).encode(),
             style="primary",
-            confirm=approve_confirm(snap),
+            confirm=approve_confirm(snap, now),
         ))
     others = [a for a in allowed if a is not Action.APPROVE][:OVERFLOW_MAX]
     targets = [Target(a, snap.release_id, release.phase).encode() for a in others]
@@ -200,7 +202,7 @@ def status_blocks(snap: ReleaseSnapshot, now: datetime) -> list[Block]:
     """The status message of a release: what changes, every phase, controls for now."""
     release = snap.release
     tail: list[Block] = []
-    elements = controls(snap)
+    elements = controls(snap, now)
     if elements:
         tail.append(ActionsBlock(block_id=BlockId.CONTROLS.value, elements=elements))
     tail.append(context(f"Release #{snap.release_id} · updated {slack_date(now)}"))
@@ -273,19 +275,29 @@ def ending_text(snap: ReleaseSnapshot) -> str:
     return f"{ref}: {state_plain(snap)}."
 
 
-def approval_needed_text(snap: ReleaseSnapshot) -> str:
+@dataclass(frozen=True)
+class ApprovalAsk:
+    """An approval notice as the core wrote it: the phase, whom it asks, the count back then.
+
+    A notice delivered late (Slack was down) while the release moved on still names that phase
+    and asks that phase's approvers, not whoever is asked now.
+    """
+
+    phase: int
+    groups: tuple[str, ...]
+    count: Approvals
+    waited: timedelta = timedelta(0)
+
+
+def approval_needed_text(snap: ReleaseSnapshot, ask: ApprovalAsk) -> str:
     """The message that asks the approver groups for an approval, and what it will do."""
     release = snap.release
-    index = release.phase
-    phase = release.pipeline.phases[index]
-    gate = phase.approval
-    groups = principals(gate.groups if gate is not None else (), snap.mentions)
-    got = len(release.approvers(index))
-    required = gate.required if gate is not None else 1
+    phase = release.pipeline.phases[ask.phase]
     text = (
-        f":lock: {groups}: phase {phase_name(release, index)} of {release_ref(snap)} "
-        f"({escape(change_plain(snap))}) is waiting for approval — {got} of "
-        f"{plural(required, 'approval')} so far. Approving puts it live in {scope(phase)}"
+        f":lock: {principals(ask.groups, snap.mentions)}: phase {phase_name(release, ask.phase)} "
+        f"of {release_ref(snap)} ({escape(change_plain(snap))}) is waiting for approval — "
+        f"{ask.count.got} of {plural(ask.count.required, 'approval')} so far. Approving puts it "
+        f"live in {scope(phase)}"
     )
     if phase.bake > timedelta(0):
         text += f", where it bakes for {format_duration(phase.bake)}"
@@ -297,26 +309,23 @@ def approval_needed_text(snap: ReleaseSnapshot) -> str:
     return text
 
 
-def reminder_text(snap: ReleaseSnapshot, waited: timedelta) -> str:
+def reminder_text(snap: ReleaseSnapshot, ask: ApprovalAsk) -> str:
     """The reminder, in the thread, while an approval keeps waiting."""
     release = snap.release
-    gate = release.current_phase.approval
-    groups = principals(gate.groups if gate is not None else (), snap.mentions)
-    got = len(release.approvers(release.phase))
-    required = gate.required if gate is not None else 1
     return (
-        f":hourglass: Reminder for {groups}: phase {phase_name(release, release.phase)} of "
-        f"{release_ref(snap)} has waited {format_duration(waited)} for approval "
-        f"({got} of {plural(required, 'approval')})."
+        f":hourglass: Reminder for {principals(ask.groups, snap.mentions)}: phase "
+        f"{phase_name(release, ask.phase)} of {release_ref(snap)} has waited "
+        f"{format_duration(ask.waited)} for approval "
+        f"({ask.count.got} of {plural(ask.count.required, 'approval')})."
     )
 
 
-def escalation_text(snap: ReleaseSnapshot, waited: timedelta) -> str:
+def escalation_text(snap: ReleaseSnapshot, ask: ApprovalAsk) -> str:
     """The escalation, broadcast from the thread, once an approval waited escalate_after."""
     release = snap.release
-    groups = principals(release.pipeline.escalate_to, snap.mentions)
     return (
-        f":rotating_light: {groups}: phase {phase_name(release, release.phase)} of "
-        f"{release_ref(snap)} has waited {format_duration(waited)} for approval — "
-        "please find an approver, or abort the release."
+        f":rotating_light: {principals(ask.groups, snap.mentions)}: phase "
+        f"{phase_name(release, ask.phase)} of {release_ref(snap)} has waited "
+        f"{format_duration(ask.waited)} for approval — please find an approver, or abort the "
+        "release."
     )

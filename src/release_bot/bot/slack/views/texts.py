@@ -14,6 +14,7 @@ from typing import Any
 
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.core.durations import format_duration
+from release_bot.core.machine import Approvals, Effect, after_bake, approvals, bake_left
 from release_bot.core.models import FlagKind, Phase, PhaseStatus, Release, ReleaseState
 from release_bot.core.policy import is_user_id
 
@@ -112,9 +113,9 @@ def plain_date(moment: datetime) -> str:
     return f"{_utc(moment):%Y-%m-%d %H:%M} UTC"
 
 
-def time_left(until: datetime, now: datetime) -> str:
-    """`1h30m` until a moment (`0s` once it has passed)."""
-    return format_duration(_utc(until) - _utc(now))
+def left_words(release: Release, now: datetime) -> str:
+    """`1h30m`: what is left of the current bake (running or paused)."""
+    return format_duration(bake_left(release, now) or timedelta(0))
 
 
 # --- people and groups -----------------------------------------------------------------------
@@ -176,36 +177,31 @@ def phase_name_plain(release: Release, index: int) -> str:
     return clip(release.pipeline.phases[index].name, NAME_LIMIT)
 
 
-def approval_count(release: Release, index: int) -> tuple[int, int]:
-    """(approvals so far, approvals required) for a phase."""
+def approval_groups(release: Release, index: int) -> tuple[str, ...]:
+    """The groups a phase's approval is asked of."""
     gate = release.pipeline.phases[index].approval
-    required = gate.required if gate is not None else 1
-    return len(release.approvers(index)), required
+    return gate.groups if gate is not None else ()
 
 
-def approval_progress(snap: ReleaseSnapshot, index: int) -> str:
-    """`1 of 2 approvals from <!subteam^S1> (approved by <@U1>)`."""
+def approval_progress(snap: ReleaseSnapshot, index: int, count: Approvals | None = None) -> str:
+    """`1 of 2 approvals from <!subteam^S1> (approved by <@U1>)`; count defaults to now's."""
     release = snap.release
-    gate = release.pipeline.phases[index].approval
-    got, required = approval_count(release, index)
-    groups = gate.groups if gate is not None else ()
-    text = f"{got} of {plural(required, 'approval')} from {principals(groups, snap.mentions)}"
-    approvers = release.approvers(index)
-    if approvers:
-        text += f" (approved by {join_words([who(a) for a in approvers], 'and')})"
+    count = count or approvals(release, index)
+    groups = principals(approval_groups(release, index), snap.mentions)
+    text = f"{count.got} of {plural(count.required, 'approval')} from {groups}"
+    if count.approvers:
+        text += f" (approved by {join_words([who(a) for a in count.approvers], 'and')})"
     return text
 
 
-def next_step(release: Release, index: int | None = None, *, plain: bool = False) -> str:
-    """What happens when the bake of a phase (default: the current one) ends."""
-    index = release.phase if index is None else index
-    following = index + 1
-    if following >= len(release.pipeline.phases):
-        return "the release completes"
-    name = phase_name_plain(release, following) if plain else phase_name(release, following)
-    if release.pipeline.phases[following].approval is not None:
-        return f"phase {name} waits for approval"
-    return f"phase {name} goes live"
+def effect_words(release: Release, effect: Effect) -> str:
+    """What a move does, in a few words: `phase *Canary* goes live, then the release completes`."""
+    words = [f"phase {phase_name(release, i)} goes live" for i in effect.goes_live]
+    if effect.waits_for is not None:
+        words.append(f"phase {phase_name(release, effect.waits_for)} waits for approval")
+    if effect.completes:
+        words.append("the release completes")
+    return ", then ".join(words) or "nothing changes"
 
 
 def phase_detail(snap: ReleaseSnapshot, index: int, now: datetime) -> str:
@@ -227,10 +223,9 @@ def phase_detail(snap: ReleaseSnapshot, index: int, now: datetime) -> str:
         if release.bake_ends_at is None:
             return "*live, baking*"
         ends = release.bake_ends_at
-        return f"*live, baking* until {slack_date(ends)} ({time_left(ends, now)} left)"
+        return f"*live, baking* until {slack_date(ends)} ({left_words(release, now)} left)"
     if status is PhaseStatus.PAUSED:
-        left = format_duration(release.remaining or timedelta(0))
-        return f"*live, paused* with {left} of bake left"
+        return f"*live, paused* with {left_words(release, now)} of bake left"
     return {
         PhaseStatus.DONE: "done",
         PhaseStatus.SKIPPED: "done (rest of the bake skipped)",
@@ -271,14 +266,14 @@ def state_line(snap: ReleaseSnapshot, now: datetime) -> str:
         if release.bake_ends_at is None:
             return f"{emoji} *Baking* phase {current}"
         ends = release.bake_ends_at
+        then = effect_words(release, after_bake(release) or Effect())
         return (
             f"{emoji} *Baking* phase {current} until {slack_date(ends)} "
-            f"({time_left(ends, now)} left), then {next_step(release)}"
+            f"({left_words(release, now)} left), then {then}"
         )
     if release.state is ReleaseState.PAUSED:
-        left = format_duration(release.remaining or timedelta(0))
         return (
-            f"{emoji} *Paused* in phase {current} with {left} of bake left — "
+            f"{emoji} *Paused* in phase {current} with {left_words(release, now)} of bake left — "
             "the live phases stay live"
         )
     ended = f" {slack_date(release.ended_at)}" if release.ended_at is not None else ""
@@ -290,29 +285,20 @@ def state_line(snap: ReleaseSnapshot, now: datetime) -> str:
     return f"{emoji} *Aborted*{ended} — every environment serves its pre-release value again"
 
 
-def bake_left(release: Release, now: datetime) -> timedelta | None:
-    """Time left on the current phase's bake timer (running or paused); None without one."""
-    if release.state is ReleaseState.BAKING and release.bake_ends_at is not None:
-        return max(_utc(release.bake_ends_at) - _utc(now), timedelta(0))
-    if release.state is ReleaseState.PAUSED:
-        return release.remaining or timedelta(0)
-    return None
-
-
 def short_state(snap: ReleaseSnapshot, now: datetime) -> str:
     """The state in a few words for one-line listings; groups are named, never mentioned."""
     release = snap.release
     emoji = STATE_EMOJI[release.state]
     current = phase_name(release, release.phase)
     if release.state is ReleaseState.AWAITING_APPROVAL:
-        got, required = approval_count(release, release.phase)
-        return f"{emoji} waiting for approval of {current} ({got} of {required})"
+        count = approvals(release, release.phase)
+        return f"{emoji} waiting for approval of {current} ({count.got} of {count.required})"
     if release.state is ReleaseState.BAKING and release.bake_ends_at is not None:
         ends = release.bake_ends_at
-        return f"{emoji} baking {current} until {slack_date(ends)} ({time_left(ends, now)} left)"
+        left = left_words(release, now)
+        return f"{emoji} baking {current} until {slack_date(ends)} ({left} left)"
     if release.state is ReleaseState.PAUSED:
-        left = format_duration(release.remaining or timedelta(0))
-        return f"{emoji} paused in {current} with {left} left"
+        return f"{emoji} paused in {current} with {left_words(release, now)} left"
     ended = f" {slack_date(release.ended_at)}" if release.ended_at is not None else ""
     return f"{emoji} {release.state.value}{ended}"
 
@@ -322,13 +308,12 @@ def state_plain(snap: ReleaseSnapshot) -> str:
     release = snap.release
     current = phase_name_plain(release, release.phase)
     if release.state is ReleaseState.AWAITING_APPROVAL:
-        got, required = approval_count(release, release.phase)
-        return f"waiting for approval of phase {current} ({got} of {required})"
+        count = approvals(release, release.phase)
+        return f"waiting for approval of phase {current} ({count.got} of {count.required})"
     if release.state is ReleaseState.BAKING:
         return f"baking phase {current}"
     if release.state is ReleaseState.PAUSED:
-        left = format_duration(release.remaining or timedelta(0))
-        return f"paused in phase {current} with {left} left"
+        return f"paused in phase {current}"
     return "completed" if release.state is ReleaseState.COMPLETED else "aborted"
 
 
