@@ -445,21 +445,22 @@ def remind(release: Release, now: datetime) -> Transition | None:
 
 
 def refusal(release: Release, command: Command, error: DomainError, now: datetime) -> Event:
-    """The history row that records a refused or denied attempt."""
-    return Event(
-        flag_key=release.flag_key,
-        at=now,
-        actor=command.actor,
+    """The history row that records a refused or denied action on a release."""
+    return replace(
+        refused_start(release.flag_key, command.actor, error, now),
         action=command.action.value,
-        outcome=error.outcome,
-        message=error.message,
         release_id=command.release_id,
         phase=release.phase if command.phase is None else command.phase,
         from_state=release.describe_state(),
         to_state=release.describe_state(),
         reason=command.reason,
-        rule=error.code,
     )
+
+
+def refused_start(flag_key: str, actor: str, error: DomainError, now: datetime) -> Event:
+    """The history row that records a refused attempt to start a release of a flag."""
+    return Event(flag_key=flag_key, at=now, actor=actor, action=TRIGGER_ACTION,
+                 outcome=error.outcome, message=error.message, rule=error.code)
 
 
 def _finish(

@@ -108,17 +108,7 @@ class ReleaseService:
                     OneActiveReleasePerFlag(key, uow.releases.active_for_flag(key)),
                 )
             except RuleBroken as error:
-                uow.history.append(
-                    Event(
-                        flag_key=key,
-                        at=now,
-                        actor=actor,
-                        action=machine.TRIGGER_ACTION,
-                        outcome=error.outcome,
-                        message=error.message,
-                        rule=error.code,
-                    )
-                )
+                uow.history.append(machine.refused_start(key, actor, error, now))
                 uow.commit()
                 raise
             number = max(versions) + 1

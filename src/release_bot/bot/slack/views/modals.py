@@ -137,7 +137,7 @@ def _skip(snap: ReleaseSnapshot, seen: Preview, now: datetime) -> _Wording:
             f"approval*: {plural(count.required, 'approval')} from {groups}. "
         )
     if effect.completes:
-        last = seen.phase + 1 == len(release.pipeline.phases)
+        last = not effect.goes_live
         text += (
             f"{'This is the last phase: the' if last else 'Then the'} release completes and "
             f"{_new_value(snap)} becomes the base value in *{_envs(release)}*."

@@ -309,23 +309,25 @@ def approval_needed_text(snap: ReleaseSnapshot, ask: ApprovalAsk) -> str:
     return text
 
 
+def _waited(snap: ReleaseSnapshot, ask: ApprovalAsk) -> str:
+    """`phase *Canary* of release #42 of `f` has waited 4h for approval`."""
+    return (
+        f"phase {phase_name(snap.release, ask.phase)} of {release_ref(snap)} has waited "
+        f"{format_duration(ask.waited)} for approval"
+    )
+
+
 def reminder_text(snap: ReleaseSnapshot, ask: ApprovalAsk) -> str:
     """The reminder, in the thread, while an approval keeps waiting."""
-    release = snap.release
     return (
-        f":hourglass: Reminder for {principals(ask.groups, snap.mentions)}: phase "
-        f"{phase_name(release, ask.phase)} of {release_ref(snap)} has waited "
-        f"{format_duration(ask.waited)} for approval "
-        f"({ask.count.got} of {plural(ask.count.required, 'approval')})."
+        f":hourglass: Reminder for {principals(ask.groups, snap.mentions)}: "
+        f"{_waited(snap, ask)} ({ask.count.got} of {plural(ask.count.required, 'approval')})."
     )
 
 
 def escalation_text(snap: ReleaseSnapshot, ask: ApprovalAsk) -> str:
     """The escalation, broadcast from the thread, once an approval waited escalate_after."""
-    release = snap.release
     return (
-        f":rotating_light: {principals(ask.groups, snap.mentions)}: phase "
-        f"{phase_name(release, ask.phase)} of {release_ref(snap)} has waited "
-        f"{format_duration(ask.waited)} for approval — please find an approver, or abort the "
-        "release."
+        f":rotating_light: {principals(ask.groups, snap.mentions)}: {_waited(snap, ask)} — "
+        "please find an approver, or abort the release."
     )

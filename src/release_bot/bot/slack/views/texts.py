@@ -213,7 +213,8 @@ def phase_detail(snap: ReleaseSnapshot, index: int, now: datetime) -> str:
         words = ["not started"]
         if phase.approval is not None:
             groups = principals(phase.approval.groups, snap.mentions)
-            words.append(f"needs {plural(phase.approval.required, 'approval')} from {groups}")
+            required = approvals(release, index).required
+            words.append(f"needs {plural(required, 'approval')} from {groups}")
         if phase.bake > timedelta(0):
             words.append(f"bakes {format_duration(phase.bake)}")
         return ", ".join(words)
