@@ -34,6 +34,7 @@ from release_bot.core.policy import Membership, groups_to_ask, principals_for
 from release_bot.core.ports import ReleaseRepository, UnitOfWork
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
 from release_bot.core.sentences import say
+from release_bot.core.values import check_value
 
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 CAS_ATTEMPTS = 20
@@ -73,6 +74,7 @@ class ReleaseService:
                 f"'{key}' is not a valid flag key: use letters, digits, '_', '.' or '-'."
             )
         self._pipeline(pipeline)
+        check_value(value)
         check(ValueFitsKind(kind, value))
         with self.uow() as uow:
             if uow.flags.get(key) is not None:
@@ -96,6 +98,7 @@ class ReleaseService:
 
     def start_release(self, key: str, value: Any, actor: str, now: datetime) -> Release:
         """Create version N+1 of the flag and trigger a release of it through its pipeline."""
+        check_value(value)
         with self.uow() as uow:
             flag = self._flag(uow, key)
             pipeline = self._pipeline(flag.pipeline)
