@@ -7,7 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from release_bot.core.errors import ConcurrentUpdate, MembershipUnavailable, NotFound, RuleBroken
+from release_bot.core.errors import (
+    ConcurrentUpdate,
+    InvalidInput,
+    MembershipUnavailable,
+    NotFound,
+    RuleBroken,
+)
 from release_bot.core.models import (
     Action,
     Command,
@@ -297,3 +303,21 @@ def test_advance_due_retries_a_chunk_that_lost_a_race_one_release_at_a_time():
     assert [r.id for r in moved] == [release.id]
     assert svc.release(release.id).describe_state() == "awaiting_approval(1)"
 
+
+
+@pytest.mark.parametrize("release_id", [0, -1, 2**63, 10**20])
+def test_an_id_out_of_range_is_no_such_release(release_id: int) -> None:
+    svc, _ = make_service()
+    with pytest.raises(NotFound, match=f"There is no release #{release_id}."):
+        svc.release(release_id)
+
+
+@pytest.mark.parametrize("actor", ["", "   "])
+def test_nobody_cannot_start_or_act(actor: str) -> None:
+    svc, store = with_flag()
+    release = svc.start_release("f", True, ALICE, NOW)
+    with pytest.raises(InvalidInput, match="Say who acts"):
+        svc.act(Command(release.id, Action.PAUSE, actor), NOW)
+    with pytest.raises(InvalidInput, match="Say who acts"):
+        svc.create_flag("g", FlagKind.GATE, "standard", True, actor, NOW)
+    assert [e.actor for e in store.events] == [ALICE, ALICE]

@@ -39,6 +39,7 @@ from release_bot.core.values import check_value
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 CAS_ATTEMPTS = 20
 SWEEP_CHUNK = 100
+MAX_ID = 2**63 - 1  # ids are 64-bit; a larger one names no release on any database
 
 _Finder = Callable[[ReleaseRepository, int], Sequence[Release]]
 _Step = Callable[[Release, datetime], Transition | None]
@@ -69,6 +70,7 @@ class ReleaseService:
         self, key: str, kind: FlagKind, pipeline: str, value: Any, actor: str, now: datetime
     ) -> Flag:
         """Create a flag at version 1 with its value as the base of every environment."""
+        _check_actor(actor)
         if not FLAG_KEY.fullmatch(key):
             raise InvalidInput(
                 f"'{key}' is not a valid flag key: use letters, digits, '_', '.' or '-'."
@@ -98,6 +100,7 @@ class ReleaseService:
 
     def start_release(self, key: str, value: Any, actor: str, now: datetime) -> Release:
         """Create version N+1 of the flag and trigger a release of it through its pipeline."""
+        _check_actor(actor)
         check_value(value)
         with self.uow() as uow:
             flag = self._flag(uow, key)
@@ -128,6 +131,7 @@ class ReleaseService:
         not hold a database lock. When the release moved on to a phase with other approvers,
         the new groups are asked and the decision is made again.
         """
+        _check_actor(command.actor)
         answers = _Answers()
         for _ in range(CAS_ATTEMPTS):
             with self.uow() as uow:
@@ -257,7 +261,7 @@ class ReleaseService:
 
     @staticmethod
     def _release(uow: UnitOfWork, release_id: int) -> Release:
-        release = uow.releases.get(release_id)
+        release = uow.releases.get(release_id) if 0 < release_id <= MAX_ID else None
         if release is None:
             raise NotFound(f"There is no release #{release_id}.")
         return release
@@ -278,6 +282,12 @@ class ReleaseService:
         for notification in transition.notifications:
             uow.outbox.put(saved.id, saved.pipeline.channel, notification, now)
         return saved
+
+
+def _check_actor(actor: str) -> None:
+    """Someone acts: an empty or blank name is nobody, and nothing is done in nobody's name."""
+    if not actor.strip():
+        raise InvalidInput("Say who acts: a Slack user id such as U0123ABCD, not an empty name.")
 
 
 def _with_release(event: Event, release_id: int) -> Event:
