@@ -21,11 +21,10 @@ from test_blocks import (
     release,
 )
 
-from release_bot.bot.slack.ids import BlockId, CallbackId, InputId, Target
+from release_bot.bot.slack.ids import BlockId, CallbackId, Confirmation, InputId, Target, Unreadable
 from release_bot.bot.slack.views import (
     ReleaseSnapshot,
     confirm_modal,
-    metadata_from_view,
     reason_from_view,
     start_modal,
     start_values_from_view,
@@ -149,7 +148,7 @@ def test_metadata_round_trips() -> None:
     for channel, ts in [(CHANNEL, TS), (None, None)]:
         view = confirm_modal(baking(), Target(Action.SKIP, 42, 1), channel, ts, NOW)
         assert view.private_metadata is not None
-        assert metadata_from_view(view.private_metadata) == (
+        assert Confirmation.decode(view.private_metadata) == Confirmation(
             Target(Action.SKIP, 42, 1), channel, ts
         )
 
@@ -159,9 +158,9 @@ def test_metadata_round_trips() -> None:
     '{"target": "pause:x:1"}', '{"target": "explode:1:1"}', '{"target": "pause:1"}',
     '{"target": "pause:1:1", "channel": 5}', '{"target": "pause:1:1", "ts": ["1"]}',
 ])
-def test_malformed_metadata_raises_value_error(metadata: str) -> None:
-    with pytest.raises(ValueError):
-        metadata_from_view(metadata)
+def test_malformed_metadata_is_unreadable(metadata: str) -> None:
+    with pytest.raises(Unreadable):
+        Confirmation.decode(metadata)
 
 
 def _state(block: str, action: str, entry: dict[str, Any]) -> dict[str, Any]:

@@ -20,14 +20,14 @@ from test_blocks import (
     section_texts,
 )
 
-from release_bot.bot.slack.ids import ActionId, Target
+from release_bot.bot.slack.ids import ActionId, HistoryPage, ReleaseRef, Target, Unreadable
 from release_bot.bot.slack.views import (
     ReleaseSnapshot,
     help_blocks,
     history_blocks,
-    history_page_from_value,
     home_view,
     list_blocks,
+    status_modal,
 )
 from release_bot.core.models import Action, Event, Outcome
 
@@ -48,8 +48,8 @@ def test_help_lists_every_subcommand() -> None:
 
 # --- list ------------------------------------------------------------------------------------
 
-def test_list_shows_one_section_per_active_release_with_a_link() -> None:
-    snaps = [replace(awaiting(), permalink=PERMALINK), numbered(baking(), 43), completed()]
+def test_list_shows_one_section_per_active_release_with_show_status() -> None:
+    snaps = [awaiting(), numbered(baking(), 43), completed()]
     blocks = dicts(list_blocks(snaps, NOW))
     assert blocks[0]["text"]["text"] == "Releases running now (2)"
     first, second = blocks[1], blocks[2]
@@ -57,10 +57,24 @@ def test_list_shows_one_section_per_active_release_with_a_link() -> None:
     assert "waiting for approval of *Production canary* (1 of 2)" in first["text"]["text"]
     # A listing names groups but never pings them.
     assert "<!subteam^" not in all_text(blocks)
-    assert first["accessory"]["url"] == PERMALINK
-    assert first["accessory"]["action_id"] == ActionId.OPEN_STATUS.value
-    assert "url" not in second["accessory"] and second["accessory"]["value"] == "43"
+    for section, number in ((first, 42), (second, 43)):
+        button = section["accessory"]
+        assert (button["action_id"], button["text"]["text"]) == (
+            ActionId.OPEN_STATUS.value, "Show status")
+        assert ReleaseRef.decode(button["value"]) == ReleaseRef(number) and "url" not in button
     assert "baking *Production canary* until <!date^" in second["text"]["text"]
+
+
+def test_show_status_is_the_status_without_controls_and_links_where_to_act() -> None:
+    linked = status_modal(replace(awaiting(), permalink=PERMALINK), NOW).to_dict()
+    unlinked = status_modal(awaiting(), NOW).to_dict()
+
+    assert (linked["type"], linked["title"]["text"]) == ("modal", "Release #42")
+    assert "submit" not in linked
+    assert "waiting for approval" in all_text(linked["blocks"]).lower()
+    assert not [b for b in linked["blocks"] if b["type"] == "actions"]
+    assert f"<{PERMALINK}|Open the status message> to act on it." in all_text(linked["blocks"])
+    assert "its status message in <#C0RELEASES>" in all_text(unlinked["blocks"])
 
 
 def test_an_empty_list_says_how_to_start() -> None:
@@ -93,7 +107,7 @@ def test_history_is_latest_first_and_paged_with_a_next_button() -> None:
     assert minutes == list(range(24, 14, -1))
     [button] = controls_of(blocks)
     assert button["action_id"] == ActionId.HISTORY_NEXT.value
-    assert history_page_from_value(button["value"]) == ("new_checkout", 2)
+    assert HistoryPage.decode(button["value"]) == HistoryPage("new_checkout", 2)
     assert "Page 1 of 3 · 25 events" in all_text(blocks)
 
 
@@ -130,13 +144,13 @@ def test_an_empty_history_and_a_page_past_the_end() -> None:
 
 
 @pytest.mark.parametrize("value", ["", "flag", "flag:", ":2", "flag:0", "flag:x", "flag:-1"])
-def test_malformed_history_values_raise(value: str) -> None:
-    with pytest.raises(ValueError):
-        history_page_from_value(value)
+def test_malformed_history_values_are_unreadable(value: str) -> None:
+    with pytest.raises(Unreadable):
+        HistoryPage.decode(value)
 
 
 def test_flag_keys_with_colons_survive_the_page_value() -> None:
-    assert history_page_from_value("team:flag:3") == ("team:flag", 3)
+    assert HistoryPage.decode("team:flag:3") == HistoryPage("team:flag", 3)
 
 
 # --- home ------------------------------------------------------------------------------------

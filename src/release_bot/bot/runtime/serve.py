@@ -65,10 +65,13 @@ class Runtime:
         self.membership = SlackMembership(self.client)
         self.service = ReleaseService(self.database.uow, self.config.pipelines, self.membership)
         doorbell = threading.Event()
-        self.ctx = SlackContext(self.service, self.membership, doorbell.set, utc_now)
+        queue = SqlDeliveryQueue(self.database)
+        self.ctx = SlackContext(
+            self.service, self.membership, doorbell.set, utc_now, queue.status_message
+        )
         worker = f"{socket.gethostname()}:{os.getpid()}"
         self.deliverer = Deliverer(
-            SqlDeliveryQueue(self.database),
+            queue,
             _delivery_client(token, self.settings),
             self.ctx,
             doorbell,

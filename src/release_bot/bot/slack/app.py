@@ -1,4 +1,4 @@
-"""Builds the Bolt app: our WebClient (base URL, retries), listeners, ack-first processing."""
+"""Builds the Bolt app: our WebClient (base URL, retries), middleware, one error path, listeners."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from release_bot.bot.slack.context import SlackContext
-from release_bot.bot.slack.listeners import command, controls, events
+from release_bot.bot.slack.errors import on_error
+from release_bot.bot.slack.listeners import actions, commands, events, views
+from release_bot.bot.slack.middleware import with_release_bot
 
 
 def build_app(ctx: SlackContext, client: WebClient, signing_secret: str | None) -> App:
@@ -20,7 +22,8 @@ def build_app(ctx: SlackContext, client: WebClient, signing_secret: str | None) 
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt"),
         request_verification_enabled=signing_secret is not None,
     )
-    controls.register(app, ctx)
-    command.register(app, ctx)
-    events.register(app, ctx)
+    app.use(with_release_bot(ctx))
+    app.error(on_error)
+    for listeners in (actions, commands, views, events):
+        listeners.register(app)
     return app

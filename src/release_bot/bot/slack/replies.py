@@ -1,38 +1,53 @@
-"""The one place that turns domain errors into an ephemeral reply for the person who clicked."""
+"""How the bot answers the person behind a request: privately, in a modal, or by a redraw."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
 
-from release_bot.bot.slack.context import SlackContext
-from release_bot.bot.slack.views import (
-    ReleaseSnapshot,
-    refusal_blocks,
-    status_blocks,
-    status_text,
-)
-from release_bot.bot.slack.views.words import mrkdwn_of
+from release_bot.bot.slack.ids import Confirmation
+from release_bot.bot.slack.views import ReleaseSnapshot, status_blocks, status_text
 from release_bot.core.errors import DomainError, Kind
+from release_bot.core.sentences import say
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Where:
-    """Where a click came from: who, which channel, which message, how to answer privately."""
+    """Where a request came from: who, which channel, which message, how to answer privately."""
 
     user: str
     channel: str | None = None
     message_ts: str | None = None
     ephemeral: bool = False
     respond: Respond | None = None
+
+
+def where_of(body: Mapping[str, Any], context: BoltContext) -> Where:
+    """Where to answer: the clicked message, the command's channel, or the confirmed message."""
+    user = str(context.user_id or "")
+    confirmation = context.get(Confirmation.key)
+    if isinstance(confirmation, Confirmation):
+        return Where(user, confirmation.channel, confirmation.ts)
+    container = body.get("container")
+    container = container if isinstance(container, Mapping) else {}
+    return Where(
+        user=user,
+        channel=container.get("channel_id") or context.channel_id,
+        message_ts=container.get("message_ts"),
+        ephemeral=bool(container.get("is_ephemeral")),
+        respond=context.respond if context.response_url else None,  # none from App Home
+    )
 
 
 def tell(
@@ -54,26 +69,6 @@ def tell(
         log.warning("could not reply to %s: %s", where.user, error.response.get("error"))
 
 
-def refuse(
-    ctx: SlackContext, client: WebClient, where: Where, error: DomainError, release_id: int | None
-) -> None:
-    """Explain a refusal to the user; redraw the message when the click was out of date."""
-    release = None
-    if release_id is not None:
-        try:
-            release = ctx.service.release(release_id)
-        except DomainError:
-            release = None
-    snap = ctx.snapshot(release) if release else None
-    now = ctx.clock()
-    text = mrkdwn_of(error.sentence)  # groups named, not mentioned: nobody is paged
-    blocks = [b.to_dict() for b in refusal_blocks(text, snap, now)]
-    tell(client, where, text, blocks)
-    out_of_date = error.kind is Kind.OUT_OF_DATE
-    if snap is not None and out_of_date:
-        redraw(client, where, snap, now)
-
-
 def redraw(client: WebClient, where: Where, snap: ReleaseSnapshot, now: datetime) -> None:
     """Show the current state in the message that was clicked."""
     blocks = [b.to_dict() for b in status_blocks(snap, now)]
@@ -88,3 +83,24 @@ def redraw(client: WebClient, where: Where, snap: ReleaseSnapshot, now: datetime
         log.warning(
             "could not redraw release #%s: %s", snap.release.id, error.response.get("error")
         )
+
+
+class ModalNotOpened(DomainError):
+    """Slack would not open a modal (no trigger_id, or it expired); nothing was done."""
+
+    kind: Kind = Kind.UNAVAILABLE
+
+
+def open_modal(
+    client: WebClient, trigger_id: str | None, view: View, what: str, advice: str
+) -> None:
+    """Open a modal for the person who clicked or typed; ModalNotOpened when Slack would not."""
+    problem = "there was no trigger_id"
+    if trigger_id:
+        try:
+            client.views_open(trigger_id=trigger_id, view=view.to_dict())
+            return
+        except SlackApiError as error:
+            problem = str(error.response.get("error"))
+    raise ModalNotOpened(say("Slack did not open {what} ({problem}) — {advice}",
+                             what=what, problem=problem, advice=advice))

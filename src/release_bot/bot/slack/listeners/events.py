@@ -7,58 +7,59 @@ from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from release_bot.bot.slack.context import SlackContext
+from release_bot.bot.slack.errors import lazily
 from release_bot.bot.slack.views import home_view
 from release_bot.core.errors import DomainError
 from release_bot.core.machine import awaits_approval_from
+from release_bot.core.models import Release
 
 log = logging.getLogger(__name__)
 
 
-def publish_home(ctx: SlackContext, client: WebClient, user_id: str) -> None:
-    """Show the user the active releases, those waiting on their approval first."""
-    active = ctx.service.releases(active_only=True)
-    waiting = []
-    for release in active:
-        try:
-            if awaits_approval_from(release, user_id, ctx.membership):
-                waiting.append(release)
-        except DomainError:
-            continue
-    view = home_view(
-        user_id, [ctx.snapshot(r) for r in waiting], [ctx.snapshot(r) for r in active], ctx.clock()
-    )
+def home_opened(release_bot: SlackContext, event: dict[str, Any], client: WebClient) -> None:
+    """Publish the Home tab: what waits on this person's approval first, then all that runs."""
+    user = event.get("user")
+    if event.get("tab", "home") != "home" or not isinstance(user, str):
+        return
+    active = release_bot.service.releases(active_only=True)
+    waiting = [r for r in active if waits_on(release_bot, r, user)]
+    view = home_view(user, [release_bot.snapshot(r) for r in waiting],
+                     [release_bot.snapshot(r) for r in active], release_bot.clock())
+    client.views_publish(user_id=user, view=view.to_dict())
+
+
+def waits_on(ctx: SlackContext, release: Release, user: str) -> bool:
+    """True when the release waits for this person's approval; unknown membership counts no."""
     try:
-        client.views_publish(user_id=user_id, view=view.to_dict())
-    except SlackApiError as error:
-        log.warning("could not publish the home tab: %s", error.response.get("error"))
+        return awaits_approval_from(release, user, ctx.membership)
+    except DomainError:
+        return False
 
 
-def register(app: App, ctx: SlackContext) -> None:
-    """Attach the event listeners to the Bolt app."""
+def members_changed(release_bot: SlackContext, event: dict[str, Any]) -> None:
+    """Users joined or left a group: update the cached members."""
+    group_id = event.get("subteam_id")
+    if not group_id:
+        log.warning("subteam_members_changed without a subteam_id: ignored")
+        return
+    release_bot.membership.members_changed(
+        group_id, event.get("added_users") or [], event.get("removed_users") or []
+    )
 
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("tab", "home") == "home":
-            publish_home(ctx, client, event["user"])
 
-    app.event("app_home_opened")(ack=lambda ack: ack(), lazy=[home_opened])
+def group_updated(release_bot: SlackContext, event: dict[str, Any]) -> None:
+    """A group changed (handle, members): update the cache."""
+    group = event.get("subteam")
+    if not isinstance(group, dict) or not group.get("id"):
+        log.warning("subteam_updated without a subteam id: ignored")
+        return
+    release_bot.membership.group_updated(group)
 
-    @app.event("subteam_members_changed")
-    def members_changed(event: dict[str, Any]) -> None:
-        group_id = event.get("subteam_id")
-        if not group_id:
-            log.warning("subteam_members_changed without a subteam_id: ignored")
-            return
-        ctx.membership.members_changed(
-            group_id, event.get("added_users") or [], event.get("removed_users") or []
-        )
 
-    @app.event("subteam_updated")
-    def group_updated(event: dict[str, Any]) -> None:
-        group = event.get("subteam")
-        if not isinstance(group, dict) or not group.get("id"):
-            log.warning("subteam_updated without a subteam id: ignored")
-            return
-        ctx.membership.group_updated(group)
+def register(app: App) -> None:
+    """Attach the event listeners; the cache updates are quick enough to run before the ack."""
+    lazily(app.event("app_home_opened"), home_opened)
+    app.event("subteam_members_changed")(members_changed)
+    app.event("subteam_updated")(group_updated)

@@ -7,24 +7,22 @@ before returning; callers send `[b.to_dict() for b in blocks]` or `view.to_dict(
 - status message: `status_blocks`, `status_text` (status.py)
 - replies: `action_reply_text`, `refusal_blocks`, `approval_needed_text`, `ending_text`,
   `reminder_text`, `escalation_text` (status.py)
-- modals: `confirm_modal`, `metadata_from_view`, `reason_from_view`, `start_modal`,
-  `start_values_from_view` (modals.py)
-- `/release`: `help_blocks`, `list_blocks`, `history_blocks`, `history_page_from_value`
-  (command_views.py)
+- modals: `confirm_modal`, `reason_from_view`, `start_modal`, `start_values_from_view`
+  (modals.py)
+- `/release`: `help_blocks`, `list_blocks`, `history_blocks`, and Show status's `status_modal`
+  (commands.py)
 - App Home: `home_view` (home.py)
 """
 
 from release_bot.bot.slack.views.commands import (
     help_blocks,
     history_blocks,
-    history_page_from_value,
-    history_value,
     list_blocks,
+    status_modal,
 )
 from release_bot.bot.slack.views.home import home_view
 from release_bot.bot.slack.views.modals import (
     confirm_modal,
-    metadata_from_view,
     reason_from_view,
     start_modal,
     start_values_from_view,
@@ -52,16 +50,14 @@ __all__ = [
     "escalation_text",
     "help_blocks",
     "history_blocks",
-    "history_page_from_value",
-    "history_value",
     "home_view",
     "list_blocks",
-    "metadata_from_view",
     "reason_from_view",
     "refusal_blocks",
     "reminder_text",
     "start_modal",
     "start_values_from_view",
     "status_blocks",
+    "status_modal",
     "status_text",
 ]

@@ -1,4 +1,4 @@
-"""What `/release help`, `/release list` and `/release history` answer with."""
+"""What `/release help`, `/release list` and `/release history` answer with, and Show status."""
 
 from __future__ import annotations
 
@@ -14,14 +14,18 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
-from release_bot.bot.slack.ids import ActionId
+from release_bot.bot.slack.ids import ActionId, HistoryPage, ReleaseRef
+from release_bot.bot.slack.views.modals import MODAL_BLOCKS, MODAL_TEXT_LIMIT
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.views.status import (
     HEADER_LIMIT,
     MESSAGE_BLOCKS,
+    body_blocks,
     checked,
     context,
+    header_block,
     mrkdwn,
 )
 from release_bot.bot.slack.views.texts import (
@@ -80,17 +84,40 @@ def release_line(snap: ReleaseSnapshot, now: datetime) -> str:
 
 
 def open_button(snap: ReleaseSnapshot) -> ButtonElement:
-    """A link to the status message when its permalink is known, else a button that asks."""
+    """Show status: asks for the release's status (see `status_modal`)."""
     return ButtonElement(
-        text=PlainTextObject(text="Open" if snap.permalink else "Show status"),
+        text=PlainTextObject(text="Show status"),
         action_id=ActionId.OPEN_STATUS.value,
-        value=str(snap.release_id),
-        url=snap.permalink,
+        value=ReleaseRef(snap.release_id).encode(),
     )
 
 
+def status_modal(snap: ReleaseSnapshot, now: datetime) -> View:
+    """What Show status opens: the release as it stands, and where to act on it.
+
+    No controls: a modal is not redrawn when the release moves on, so its buttons would go
+    stale. People act on the status message, which is kept current; `snap.permalink` links it.
+    """
+    channel = snap.release.pipeline.channel
+    if snap.permalink:
+        where = f"<{snap.permalink}|Open the status message> to act on it."
+    else:
+        where = f"Act on it from its status message in <#{channel}>." if channel else ""
+    tail = [context(where)] if where else []
+    head: list[Block] = [header_block(snap)]
+    blocks = [*head, *body_blocks(snap, now, MODAL_BLOCKS - len(head) - len(tail)), *tail]
+    view = View(
+        type="modal",
+        title=PlainTextObject(text=clip(f"Release #{snap.release_id}", MODAL_TEXT_LIMIT)),
+        close=PlainTextObject(text="Close"),
+        blocks=checked(blocks, MODAL_BLOCKS),
+    )
+    view.to_dict()
+    return view
+
+
 def release_section(snap: ReleaseSnapshot, now: datetime) -> SectionBlock:
-    """A release's line with its Open button."""
+    """A release's line with its Show status button."""
     text = MarkdownTextObject(text=clip(release_line(snap, now), SECTION_LIMIT))
     return SectionBlock(text=text, accessory=open_button(snap))
 
@@ -116,19 +143,6 @@ def list_blocks(snaps: Sequence[ReleaseSnapshot], now: datetime) -> list[Block]:
 
 
 # --- history ---------------------------------------------------------------------------------
-
-def history_value(flag_key: str, page: int) -> str:
-    """The value of a "Next page" button: `flag:page`."""
-    return f"{flag_key}:{page}"
-
-
-def history_page_from_value(value: str) -> tuple[str, int]:
-    """(flag key, page) from a "Next page" button's value; ValueError if malformed."""
-    flag, sep, page = value.rpartition(":")
-    if not sep or not flag or not page.isdigit() or int(page) < 1:
-        raise ValueError(f"malformed history page value {value[:60]!r}")
-    return flag, int(page)
-
 
 def _action_label(action: str) -> str:
     try:
@@ -181,6 +195,6 @@ def history_blocks(flag_key: str, events: Sequence[Event], page: int,
         blocks.append(ActionsBlock(elements=[ButtonElement(
             text=PlainTextObject(text="Next page"),
             action_id=ActionId.HISTORY_NEXT.value,
-            value=history_value(flag_key, page + 1),
+            value=HistoryPage(flag_key, page + 1).encode(),
         )]))
     return checked(blocks)

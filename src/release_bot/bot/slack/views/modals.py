@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from release_bot.bot.slack.ids import BlockId, CallbackId, InputId, Target
+from release_bot.bot.slack.ids import BlockId, CallbackId, Confirmation, InputId, Target
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.views.status import (
     NEXT_APPROVER,
@@ -216,7 +215,7 @@ def confirm_modal(snap: ReleaseSnapshot, target: Target, channel: str | None, ts
     """The modal that confirms an action picked from ⋯: what will happen, in its own words.
 
     Abort also asks for the reason (block `BlockId.REASON`, input `InputId.REASON`). The target,
-    channel and message ts travel in `private_metadata` (see `metadata_from_view`).
+    channel and message ts travel in `private_metadata` as a `Confirmation`.
     """
     release = snap.release
     if target.release_id != snap.release_id:
@@ -229,8 +228,7 @@ def confirm_modal(snap: ReleaseSnapshot, target: Target, channel: str | None, ts
     if wording.needs_reason:
         blocks.append(_reason_input())
     blocks.append(context(state_line(snap, now)))
-    metadata = json.dumps({"target": target.encode(), "channel": channel, "ts": ts},
-                          separators=(",", ":"))
+    metadata = Confirmation(target, channel, ts).encode()
     view = View(
         type="modal",
         callback_id=CallbackId.CONFIRM_ACTION.value,
@@ -267,20 +265,6 @@ def _input(view_state: Mapping[str, Any], block_id: str, action_id: str) -> str 
 def reason_from_view(view_state: Mapping[str, Any]) -> str | None:
     """The abort reason typed into a submitted confirmation modal; None when there is none."""
     return _input(view_state, BlockId.REASON.value, InputId.REASON.value)
-
-
-def metadata_from_view(private_metadata: str) -> tuple[Target, str | None, str | None]:
-    """(target, channel, ts) from a confirmation modal's private_metadata; ValueError if bad."""
-    try:
-        data = json.loads(private_metadata)
-    except (TypeError, ValueError):
-        raise ValueError(f"malformed modal metadata {str(private_metadata)[:60]!r}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("target"), str):
-        raise ValueError(f"modal metadata without a target: {private_metadata[:60]!r}")
-    channel, ts = data.get("channel"), data.get("ts")
-    if not all(v is None or isinstance(v, str) for v in (channel, ts)):
-        raise ValueError(f"malformed channel or ts in modal metadata {private_metadata[:60]!r}")
-    return Target.decode(data["target"]), channel, ts
 
 
 # --- starting a release ----------------------------------------------------------------------
