@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from release_bot.bot.cli import flags, operations, releases
 from release_bot.bot.cli.common import fail
@@ -31,11 +30,9 @@ def main(ctx: click.Context, database_url: str | None, config_path: Path | None)
     if config_path:
         overrides["release_bot_config"] = config_path
     try:
-        settings = Settings(**overrides)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        name = str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
-        fail(f"{name} is not valid: {problem['msg']}.", 2)
+        settings = Settings.from_environment(**overrides)
+    except ValueError as error:
+        fail(str(error), 2)
     root = ctx.obj = Root(settings)
     ctx.call_on_close(root.close)
 

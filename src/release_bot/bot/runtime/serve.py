@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 
-from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
@@ -23,7 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from release_bot.bot.runtime.compose import build_service
 from release_bot.bot.runtime.http import serve_http, wsgi_app
 from release_bot.bot.runtime.pipelines_config import PipelinesConfig
-from release_bot.bot.runtime.settings import Settings
+from release_bot.bot.runtime.settings import Secret, Settings
 from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.bot.slack.app import build_app
 from release_bot.bot.slack.client import make_web_client
@@ -160,7 +159,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _required(value: SecretStr | None, name: str) -> str:
+def _required(value: Secret | None, name: str) -> str:
     if value is None or not value.get_secret_value():
         raise DomainError(
             f"{name} is not set: create the Slack app from manifest.yml "
