@@ -129,9 +129,23 @@ def test_a_phase_not_reached_yet_is_not_called_out_of_date(sqlite_cli: Cli) -> N
     assert "out of date" not in message
 
 
-def test_a_bad_setting_is_one_sentence_not_a_traceback(sqlite_cli: Cli) -> None:
-    result = sqlite_cli.invoke("flag", "list", env={"PORT": "0"})
+@pytest.mark.parametrize(
+    ("port", "problem"),
+    [
+        ("0", "Input should be greater than or equal to 1."),
+        ("65536", "Input should be less than or equal to 65535."),
+        ("http", "Input should be a valid integer, unable to parse string as an integer."),
+        ("80.5", "Input should be a valid integer, unable to parse string as an integer."),
+    ],
+)
+def test_a_bad_setting_is_one_sentence_not_a_traceback(
+    sqlite_cli: Cli, port: str, problem: str
+) -> None:
+    result = sqlite_cli.invoke("flag", "list", env={"PORT": port})
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "error: PORT is not valid: Input should be greater than or equal to 1."
-    )
+    assert result.stderr.strip() == f"error: PORT is not valid: {problem}"
+
+
+def test_a_port_is_read_as_a_number(sqlite_cli: Cli) -> None:
+    for port in ["8080", " 8080 ", "8_080", "8080.0"]:
+        assert sqlite_cli.ok("flag", "list", env={"PORT": port}) == "", port

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from release_bot.storage import Database, open_database
-from release_bot.storage.database import MIGRATIONS
+from release_bot.storage.database import HEAD_REVISION, MIGRATIONS
 from release_bot.storage.tables import Base
 
 
@@ -45,6 +46,18 @@ def test_the_due_sweep_and_the_active_release_rule_have_their_indexes(database: 
     outbox_indexes = {index["name"]: index["column_names"]
                       for index in inspector.get_indexes("outbox")}
     assert outbox_indexes["ix_outbox_status_id"] == ["status", "id"]
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    # is_current() compares the database with this constant instead of loading Alembic
+    heads = ScriptDirectory(str(MIGRATIONS)).get_heads()
+    assert heads == [HEAD_REVISION], "set storage.database.HEAD_REVISION to the new migration's id"
+
+
+def test_a_database_at_another_revision_is_not_current(database: Database) -> None:
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
+    assert not database.is_current()
 
 
 def test_the_migrations_ship_inside_the_package() -> None:

@@ -1,4 +1,8 @@
-"""Database URLs, engines with safe concurrency settings, and Alembic migrations."""
+"""Database URLs, engines with safe concurrency settings, and Alembic migrations.
+
+Alembic is imported only to migrate: checking whether a schema is current reads the
+`alembic_version` table with plain SQL and compares it with HEAD_REVISION.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,23 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 DEFAULT_DATABASE_URL = "sqlite:///release-bot.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 MIGRATIONS = Path(__file__).parent / "migrations"
+# the newest migration's revision id; tests/storage keeps it equal to Alembic's head
+HEAD_REVISION = "0001"
+VERSION_TABLE = "alembic_version"
 MIGRATION_LOCK = 0x72656C62  # Postgres advisory lock key held while migrating ("relb")
 # Alembic keeps the running migration's context in a module global: one upgrade per process.
 _ALEMBIC_IN_USE = threading.Lock()
@@ -110,6 +116,8 @@ def _use_wal(connection: sqlite3.Connection) -> None:
 
 def alembic_config(connection: Connection) -> Config:
     """An Alembic config built in code: the packaged migrations, run on this connection."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     config.attributes["connection"] = connection
@@ -118,6 +126,8 @@ def alembic_config(connection: Connection) -> Config:
 
 def upgrade(target: Engine | str) -> None:
     """Migrate the database (an engine or a URL) to the newest schema revision."""
+    from alembic import command
+
     engine = make_engine(target) if isinstance(target, str) else target
     try:
         with _ALEMBIC_IN_USE, engine.begin() as connection:
@@ -132,8 +142,10 @@ def upgrade(target: Engine | str) -> None:
 
 
 def is_current(engine: Engine) -> bool:
-    """True when the database's schema revision is the newest one shipped."""
+    """True when the database's schema revision is HEAD_REVISION (read without Alembic)."""
     with engine.connect() as connection:
-        current = set(MigrationContext.configure(connection).get_current_heads())
-        heads = set(ScriptDirectory.from_config(alembic_config(connection)).get_heads())
-    return current == heads
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return False
+        query = text(f"SELECT version_num FROM {VERSION_TABLE}")
+        revisions = set(connection.execute(query).scalars())
+    return revisions == {HEAD_REVISION}

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from release_bot.bot.runtime.pipelines_config import PipelinesConfig, PipelinesFileError
 from release_bot.core.durations import parse_duration
 from release_bot.core.models import Action, ApprovalGate, Phase, Pipeline
 
@@ -98,18 +98,6 @@ class PipelinesFileSpec(_Strict):
 
     members: dict[Principal, list[Principal]] = {}
     pipelines: dict[str, PipelineSpec] = Field(min_length=1)
-
-
-class PipelinesFileError(Exception):
-    """A pipelines file that cannot be used; the message names file, line and what is wrong."""
-
-
-@dataclass(frozen=True)
-class PipelinesConfig:
-    """What the pipelines file defines."""
-
-    pipelines: Mapping[str, Pipeline]
-    members: Mapping[str, frozenset[str]]
 
 
 def _action(name: str) -> Action | None:

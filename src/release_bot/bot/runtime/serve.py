@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 
-from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from release_bot.bot.runtime.compose import build_service
 from release_bot.bot.runtime.http import serve_http, wsgi_app
-from release_bot.bot.runtime.pipelines_file import PipelinesConfig
-from release_bot.bot.runtime.settings import Settings
+from release_bot.bot.runtime.pipelines_config import PipelinesConfig
+from release_bot.bot.runtime.settings import Secret, Settings
 from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.bot.slack.app import build_app
 from release_bot.bot.slack.client import make_web_client
@@ -30,7 +30,6 @@ from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.delivery import Deliverer
 from release_bot.bot.slack.membership import SlackMembership
 from release_bot.core.errors import DomainError
-from release_bot.core.service import ReleaseService
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.unit_of_work import Database
 
@@ -63,7 +62,7 @@ class Runtime:
             secret = _required(self.settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
         self.client = make_web_client(token, self.settings.slack_api_url)
         self.membership = SlackMembership(self.client)
-        self.service = ReleaseService(self.database.uow, self.config.pipelines, self.membership)
+        self.service = build_service(self.database, self.config, self.membership)
         doorbell = threading.Event()
         queue = SqlDeliveryQueue(self.database)
         self.ctx = SlackContext(
@@ -163,7 +162,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _required(value: SecretStr | None, name: str) -> str:
+def _required(value: Secret | None, name: str) -> str:
     if value is None or not value.get_secret_value():
         raise DomainError(
             f"{name} is not set: create the Slack app from manifest.yml "

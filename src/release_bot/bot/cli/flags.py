@@ -1,0 +1,108 @@
+"""`flag create|list|show`, and what a flag did and serves: `history` and `eval`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from release_bot.bot.cli.common import echo_json, friendly, json_value, now, pass_root
+from release_bot.bot.cli.output import event_data, flag_data, history_text
+from release_bot.bot.runtime.compose import Root
+from release_bot.core.models import FlagKind
+
+
+@click.group()
+def flag() -> None:
+    """Feature gates and dynamic configs."""
+
+
+@flag.command("create")
+@click.argument("key")
+@click.option("--kind", type=click.Choice([k.value for k in FlagKind]), required=True)
+@click.option("--pipeline", required=True, help="A pipeline of the pipelines file.")
+@click.option("--value", required=True, help="JSON: true/false for a gate, an object for a config.")
+@click.option("--by", "actor", default="cli", show_default=True, help="Who creates it.")
+@pass_root
+@friendly
+def flag_create(root: Root, key: str, kind: str, pipeline: str, value: str, actor: str) -> None:
+    """Create a flag at version 1."""
+    created = root.service(with_pipelines=True).create_flag(
+        key, FlagKind(kind), pipeline, json_value(value), actor, now()
+    )
+    click.echo(f"created {created.kind.value} {created.key} (pipeline {created.pipeline})")
+
+
+@flag.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def flag_list(root: Root, as_json: bool) -> None:
+    """List flags with their default value and active release."""
+    service = root.service()
+    rows = [flag_data(*service.flag(f.key)) for f in service.flags()]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        active = f"release #{row['active_release']}" if row["active_release"] else "-"
+        click.echo(
+            f"{row['key']}\t{row['kind']}\t{row['pipeline']}\t"
+            f"v{row['default_version']}={json.dumps(row['value'])}\t{active}"
+        )
+
+
+@flag.command("show")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def flag_show(root: Root, key: str, as_json: bool) -> None:
+    """Show a flag's values per environment."""
+    data = flag_data(*root.service().flag(key))
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"{data['key']} ({data['kind']}, pipeline {data['pipeline']})")
+    click.echo(f"  default: v{data['default_version']} = {json.dumps(data['value'])}")
+    for env, base in data["environments"].items():
+        click.echo(f"  {env}: v{base['version']} = {json.dumps(base['value'])}")
+    if data["active_release"]:
+        click.echo(f"  active release: #{data['active_release']}")
+
+
+@click.command("history")
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def history(root: Root, key: str, as_json: bool) -> None:
+    """A flag's history, oldest first, refused and denied attempts included."""
+    events = root.service().history(key)
+    if as_json:
+        echo_json([event_data(e) for e in events])
+    else:
+        click.echo(history_text(events))
+
+
+def _attributes(pairs: tuple[str, ...]) -> dict[str, str]:
+    attributes = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--attr '{pair}' is not of the form name=value.")
+        attributes[name] = value
+    return attributes
+
+
+@click.command("eval")
+@click.argument("key")
+@click.option("--env", "environment", required=True)
+@click.option("--unit", "unit_id", required=True, help="The unit's id (a user id, say).")
+@click.option("--attr", "attrs", multiple=True, help="A unit attribute, name=value (repeatable).")
+@pass_root
+@friendly
+def evaluate(root: Root, key: str, environment: str, unit_id: str, attrs: tuple[str, ...]) -> None:
+    """Print the JSON value KEY serves in an environment to a unit."""
+    value = root.service().evaluate(key, environment, unit_id, _attributes(attrs))
+    click.echo(json.dumps(value, sort_keys=True))

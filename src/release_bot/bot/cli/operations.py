@@ -1,0 +1,93 @@
+"""Commands for operators: `db upgrade`, `pipelines check`, `serve` and `outbox list`."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from release_bot.bot.cli.common import echo_json, friendly, pass_root
+from release_bot.bot.cli.output import outbox_data
+from release_bot.bot.runtime.compose import Root
+from release_bot.core.models import Action
+from release_bot.storage.outbox import OutboxStatus
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_root
+@friendly
+def db_upgrade(root: Root) -> None:
+    """Apply every Alembic migration to the database."""
+    root.database(migrate=False).upgrade()
+    click.echo("database is up to date")
+
+
+@click.group()
+def pipelines() -> None:
+    """The pipelines file."""
+
+
+@pipelines.command("check")
+@pass_root
+@friendly
+def pipelines_check(root: Root) -> None:
+    """Validate the pipelines file and summarise it."""
+    config = root.pipelines
+    for name, pipeline in config.pipelines.items():
+        phases = " → ".join(p.name for p in pipeline.phases)
+        click.echo(f"{name}: {phases}")
+        unlisted = [a.value for a in Action if a not in pipeline.permissions]
+        if unlisted:
+            click.echo(f"  note: anyone may {', '.join(unlisted)} (not listed in permissions)")
+    click.echo(f"{root.settings.release_bot_config}: OK, {len(config.pipelines)} pipeline(s)")
+
+
+@click.command("serve")
+@click.option("--port", type=int, help="Overrides PORT (default 3000).")
+@pass_root
+@friendly
+def serve(root: Root, port: int | None) -> None:
+    """Run the Slack app (HTTP, or Socket Mode when SLACK_APP_TOKEN is set) with its timers."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    runtime = root.runtime()
+    settings = root.settings
+    mode = (
+        "Socket Mode"
+        if settings.slack_app_token
+        else f"HTTP on port {port or settings.port} (POST /slack/events, GET /healthz)"
+    )
+    click.echo(f"release-bot serving {len(root.pipelines.pipelines)} pipeline(s), {mode}", err=True)
+    runtime.run(port or settings.port)
+
+
+@click.group()
+def outbox() -> None:
+    """Notifications queued for Slack."""
+
+
+@outbox.command("list")
+@click.option("--failed", is_flag=True, help="Only rows that failed for good.")
+@click.option("--pending", is_flag=True, help="Only rows still to deliver.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def outbox_list(root: Root, failed: bool, pending: bool, as_json: bool) -> None:
+    """List outbox rows, oldest first (what Slack was or will be told)."""
+    status = OutboxStatus.FAILED if failed else OutboxStatus.PENDING if pending else None
+    with root.database().uow() as uow:
+        rows = uow.outbox.list(status)
+    if as_json:
+        echo_json([outbox_data(row) for row in rows])
+        return
+    for row in rows:
+        error = f"\t{row.last_error}" if row.last_error else ""
+        click.echo(
+            f"#{row.id}\trelease #{row.release_id}\t{row.kind.value}\t{row.status.value}"
+            f"\t{row.attempts} attempt(s){error}"
+        )
+    click.echo(f"{len(rows)} row(s)")

@@ -1,0 +1,132 @@
+"""`release start|show|list|act|tick`: releases of flags through their pipelines."""
+
+from __future__ import annotations
+
+import click
+
+from release_bot.bot.cli.common import echo_json, friendly, json_value, now, pass_root
+from release_bot.bot.cli.output import release_data, release_row, release_text
+from release_bot.bot.runtime.compose import Root
+from release_bot.core.models import Action, Command
+
+_ACTIONS = {a.value.replace("_", "-"): a for a in Action}
+
+
+@click.group()
+def release() -> None:
+    """Releases of flags through their pipelines."""
+
+
+@release.command("start")
+@click.argument("key")
+@click.option("--value", required=True, help="The new value, as JSON.")
+@click.option("--by", "actor", required=True, help="Slack user id of who starts it.")
+@pass_root
+@friendly
+def release_start(root: Root, key: str, value: str, actor: str) -> None:
+    """Start a release of KEY to a new value; prints the release id last."""
+    service = root.service(with_pipelines=True)
+    started = service.start_release(key, json_value(value), actor, now())
+    _, versions, _ = service.flag(key)
+    click.echo(release_text(started, versions, now()))
+    click.echo(started.id)
+
+
+@release.command("show")
+@click.argument("release_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def release_show(root: Root, release_id: int, as_json: bool) -> None:
+    """Show one release with its phases."""
+    service = root.service()
+    shown = service.release(release_id)
+    _, versions, _ = service.flag(shown.flag_key)
+    if as_json:
+        echo_json(release_data(shown, versions))
+    else:
+        click.echo(release_text(shown, versions, now()))
+
+
+@release.command("list")
+@click.option("--active", is_flag=True, help="Only releases still running.")
+@click.option("--flag", "flag_key", help="Only releases of this flag.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def release_list(root: Root, active: bool, flag_key: str | None, as_json: bool) -> None:
+    """List releases, newest first."""
+    rows = root.service().releases(active_only=active, flag_key=flag_key)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "id": r.id,
+                    "flag": r.flag_key,
+                    "state": r.state.value,
+                    "phase": r.phase,
+                    "phase_name": r.current_phase.name,
+                }
+                for r in rows
+            ]
+        )
+        return
+    for row in rows:
+        click.echo(release_row(row))
+
+
+@release.command("act")
+@click.argument("release_id", type=int)
+@click.argument("action", type=click.Choice(sorted(_ACTIONS)))
+@click.option("--as", "actor", required=True, help="Slack user id of who acts.")
+@click.option("--reason", help="Why (required for abort).")
+@click.option("--phase", type=int, help="Act only if the release is still at this phase (1-based).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def release_act(
+    root: Root,
+    release_id: int,
+    action: str,
+    actor: str,
+    reason: str | None,
+    phase: int | None,
+    as_json: bool,
+) -> None:
+    """Approve, pause, unpause, skip, abort or full-rollout a release."""
+    service = root.service(with_pipelines=True)
+    if phase is not None:
+        count = len(service.release(release_id).pipeline.phases)
+        if not 1 <= phase <= count:
+            raise ValueError(
+                f"--phase {phase} is not a phase of release #{release_id}: "
+                f"it has phases 1 to {count}."
+            )
+    command = Command(
+        release_id,
+        _ACTIONS[action],
+        actor,
+        phase=phase - 1 if phase is not None else None,
+        reason=reason,
+    )
+    acted = service.act(command, now())
+    _, versions, _ = service.flag(acted.flag_key)
+    if as_json:
+        echo_json(release_data(acted, versions))
+    else:
+        click.echo(release_text(acted, versions, now()))
+
+
+@release.command("tick")
+@click.option("--json", "as_json", is_flag=True)
+@pass_root
+@friendly
+def release_tick(root: Root, as_json: bool) -> None:
+    """End every bake timer that is due now (what the scheduler does every second)."""
+    advanced = root.service().advance_due(now())
+    if as_json:
+        echo_json([{"id": r.id, "state": r.state.value, "phase": r.phase} for r in advanced])
+        return
+    for r in advanced:
+        click.echo(f"#{r.id} {r.flag_key}: {r.describe_state()} ({r.current_phase.name})")
+    click.echo(f"{len(advanced)} release(s) advanced")

@@ -1,0 +1,24 @@
+"""What the pipelines file defines, and its error; free of YAML and pydantic, so cheap to import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from release_bot.core.models import Pipeline
+
+
+class PipelinesFileError(Exception):
+    """A pipelines file that cannot be used; the message names file, line and what is wrong."""
+
+
+@dataclass(frozen=True)
+class PipelinesConfig:
+    """What the pipelines file defines."""
+
+    pipelines: Mapping[str, Pipeline]
+    members: Mapping[str, frozenset[str]]
+
+
+# for commands that read only what the database holds
+NO_PIPELINES = PipelinesConfig({}, {})
