@@ -39,7 +39,7 @@ def test_an_empty_sqlite_file_is_upgraded_on_first_use(tmp_path: Path) -> None:
 @POSTGRES_ONLY
 def test_postgres_without_migrations_asks_for_db_upgrade(database_url: str) -> None:
     cli = Cli(database_url, EXAMPLE)
-    upgrade_first = "The database schema is missing or old: run release-bot db upgrade first."
+    upgrade_first = "The database schema is missing or old: run 'release-bot db upgrade' first."
     for args in [
         ["flag", "list"],
         ["flag", "create", "f", "--kind", "gate", "--pipeline", "standard", "--value", "true"],

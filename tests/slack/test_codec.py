@@ -14,7 +14,7 @@ from release_bot.bot.slack.ids import (
     Target,
     Unreadable,
 )
-from release_bot.bot.slack.views.words import mrkdwn_of
+from release_bot.bot.slack.views.texts import mrkdwn_of
 from release_bot.core.errors import Kind
 from release_bot.core.models import Action
 

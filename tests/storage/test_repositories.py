@@ -51,7 +51,7 @@ def test_a_saved_flag_keeps_its_new_bases_and_flags_list_by_key(database: Databa
 
 
 def test_saving_an_unknown_flag_is_not_found(database: Database) -> None:
-    with database.uow() as uow, pytest.raises(NotFound, match="no flag `ghost`"):
+    with database.uow() as uow, pytest.raises(NotFound, match="no flag ghost"):
         uow.flags.save(sample_flag("ghost"))
 
 

@@ -141,6 +141,17 @@ def _effect(before: Release, after: Release) -> Effect:
     )
 
 
+def effect_sentence(release: Release, effect: Effect) -> Sentence:
+    """What a move does, in words: `phase {Canary} goes live, then the release completes`."""
+    names = {f"p{i}": release.pipeline.phases[i].name for i in range(len(release.pipeline.phases))}
+    parts = [f"phase {{p{i}:name}} goes live" for i in effect.goes_live]
+    if effect.waits_for is not None:
+        parts.append(f"phase {{p{effect.waits_for}:name}} waits for approval")
+    if effect.completes:
+        parts.append("the release completes")
+    return Sentence(", then ".join(parts) or "nothing changes", names)
+
+
 def after_bake(release: Release) -> Effect | None:
     """What the end of the current phase's bake does (None when no bake runs or is paused)."""
     if release.state not in (ReleaseState.BAKING, ReleaseState.PAUSED):

@@ -92,7 +92,8 @@ class ReleaseService:
                     actor=actor,
                     action="create",
                     outcome=Outcome.OK,
-                    message=f"created {kind.value} `{key}` at version 1 on pipeline *{pipeline}*",
+                    message=say("created {kind} {key:flag} at version 1 on pipeline {name:name}",
+                                kind=kind.value, key=key, name=pipeline).plain,
                 )
             )
             uow.commit()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
 from release_bot.core.models import Event, Flag, Notification, Release, ReleaseState, Version
+from release_bot.core.sentences import say
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.mapping import (
     event_from_row,
@@ -56,7 +57,7 @@ class SqlFlagRepository:
         """Store a changed flag (its base versions)."""
         row = self.session.get(FlagRow, flag.key)
         if row is None:
-            raise NotFound(f"There is no flag `{flag.key}`.")
+            raise NotFound(say("There is no flag {key:flag}.", key=flag.key))
         for column, value in flag_values(flag).items():
             setattr(row, column, value)
 

@@ -17,7 +17,6 @@ from sqlalchemy import (
     TypeDecorator,
     false,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from release_bot.storage.outbox import OutboxStatus
@@ -31,7 +30,28 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
+
+
+class JSONDocument(TypeDecorator[Any]):
+    """JSON, stored as JSONB on Postgres.
+
+    The Postgres type is looked up when a Postgres connection needs it, so a CLI command on
+    SQLite does not import SQLAlchemy's whole Postgres dialect to start.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """JSONB on Postgres, JSON elsewhere."""
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+JSON_DOCUMENT = JSONDocument()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

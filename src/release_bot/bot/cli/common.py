@@ -12,7 +12,6 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import DatabaseError
 
-from release_bot.bot.cli.output import plain
 from release_bot.bot.runtime.compose import DatabaseUnusable, Root
 from release_bot.bot.runtime.pipelines_config import PipelinesFileError
 from release_bot.core.errors import DomainError
@@ -30,7 +29,7 @@ def now() -> datetime:
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print one plain sentence on stderr and exit with code."""
-    click.echo(f"error: {plain(message)}", err=True)
+    click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 

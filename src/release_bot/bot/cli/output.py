@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from release_bot.core.durations import format_duration
-from release_bot.core.machine import allowed_actions
+from release_bot.core.machine import (
+    after_bake,
+    allowed_actions,
+    approvals,
+    bake_left,
+    effect_sentence,
+)
 from release_bot.core.models import Event, Flag, PhaseStatus, Release, ReleaseState, Version
 from release_bot.storage.outbox import OutboxMessage
 
-_MRKDWN = re.compile(r"[*`]")
-_MENTION = re.compile(r"<@([A-Z0-9]+)>")
 _MARKS = {
     PhaseStatus.PENDING: "○",
     PhaseStatus.AWAITING_APPROVAL: "⏸",
@@ -26,11 +29,6 @@ _MARKS = {
     PhaseStatus.REVERTED: "↩",
     PhaseStatus.CANCELLED: "✗",
 }
-
-
-def plain(text: str) -> str:
-    """Drop Slack's mrkdwn emphasis and mention brackets (`<@U1>` → `U1`) for a terminal."""
-    return _MENTION.sub(r"\1", _MRKDWN.sub("", text))
 
 
 def compact(value: Any) -> str:
@@ -61,8 +59,8 @@ def release_data(release: Release, versions: Mapping[int, Version]) -> dict[str,
                 if gate is None
                 else {
                     "groups": list(gate.groups),
-                    "required": gate.required,
-                    "approved_by": list(r.approvers(index)),
+                    "required": approvals(r, index).required,
+                    "approved_by": list(approvals(r, index).approvers),
                 },
             }
         )
@@ -96,14 +94,13 @@ def _phase_line(release: Release, index: int, now: datetime) -> str:
     if phase.match:
         scope += " where " + ", ".join(f"{k} in {list(v)}" for k, v in phase.match.items())
     detail = status.value.replace("_", " ")
-    if status is PhaseStatus.BAKING and release.bake_ends_at is not None:
-        detail += f", next step in {format_duration(release.bake_ends_at - now)}"
-    elif status is PhaseStatus.PAUSED and release.remaining is not None:
-        detail += f", {format_duration(release.remaining)} left"
+    left, then = bake_left(release, now), after_bake(release)
+    if status in (PhaseStatus.BAKING, PhaseStatus.PAUSED) and left is not None and then:
+        detail += f", {format_duration(left)} left, then {effect_sentence(release, then).plain}"
     if phase.approval and status in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL):
         who = " or ".join(phase.approval.groups) or "any approver"
-        got = len(release.approvers(index))
-        detail += f" — {got} of {phase.approval.required} approvals from {who}"
+        count = approvals(release, index)
+        detail += f" — {count.got} of {count.required} approvals from {who}"
     return f"  {_MARKS[status]} {index + 1}. {phase.name} [{scope}]: {detail}"
 
 
@@ -170,7 +167,7 @@ def event_data(event: Event) -> dict[str, Any]:
         "to_state": event.to_state,
         "reason": event.reason,
         "rule": event.rule,
-        "message": plain(event.message),
+        "message": event.message,
     }
 
 
@@ -188,7 +185,7 @@ def history_text(events: Sequence[Event]) -> str:
         why = f" (reason: {e.reason})" if e.reason else ""
         lines.append(
             f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<12} {e.action:<12} {e.outcome.value:<7}"
-            f"{where}{move}  {plain(e.message)}{why}"
+            f"{where}{move}  {e.message}{why}"
         )
     return "\n".join(lines)
 

@@ -58,7 +58,7 @@ class Root:
             if migrate and not self._database.is_current():
                 if self._database.engine.dialect.name != "sqlite":
                     raise DatabaseUnusable(
-                        "The database schema is missing or old: run `release-bot db upgrade` first."
+                        "The database schema is missing or old: run 'release-bot db upgrade' first."
                     )
                 self._database.upgrade()
         return self._database

@@ -214,7 +214,7 @@ def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig
         problem = getattr(error, "problem", None) or str(error)
         raise PipelinesFileError(f"{where}: not valid YAML: {problem}") from None
     if not isinstance(data, dict):
-        raise PipelinesFileError(f"{source}: expected a mapping with a `pipelines:` key")
+        raise PipelinesFileError(f"{source}: expected a mapping with a 'pipelines:' key")
     lines: dict[tuple[Any, ...], int] = {}
     if root is not None:
         twice = _duplicate_key(root)

@@ -22,7 +22,7 @@ from release_bot.bot.slack.ids import BlockId, CallbackId, Carried
 from release_bot.bot.slack.middleware import CONTEXT_KEY
 from release_bot.bot.slack.replies import Where, redraw, tell, where_of
 from release_bot.bot.slack.views import refusal_blocks
-from release_bot.bot.slack.views.words import mrkdwn_of
+from release_bot.bot.slack.views.texts import mrkdwn_of
 from release_bot.core.errors import DomainError, Kind
 
 log = logging.getLogger(__name__)

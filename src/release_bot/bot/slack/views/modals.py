@@ -36,6 +36,7 @@ from release_bot.bot.slack.views.texts import (
     effect_words,
     escape,
     join_words,
+    mrkdwn_of,
     phase_name,
     plural,
     principals,
@@ -44,7 +45,6 @@ from release_bot.bot.slack.views.texts import (
     slack_date,
     state_line,
 )
-from release_bot.bot.slack.views.words import mrkdwn_of
 from release_bot.core.durations import format_duration
 from release_bot.core.machine import Preview, approvals, preview
 from release_bot.core.models import Action, FlagKind, Release

@@ -32,6 +32,7 @@ from release_bot.bot.slack.views.texts import (
     compact,
     escape,
     kind_word,
+    mrkdwn_of,
     pack,
     phase_line,
     phase_name,
@@ -47,7 +48,6 @@ from release_bot.bot.slack.views.texts import (
     state_plain,
     who,
 )
-from release_bot.bot.slack.views.words import mrkdwn_of
 from release_bot.core.durations import format_duration
 from release_bot.core.machine import Approvals, allowed_actions, preview
 from release_bot.core.models import Action, FlagKind, ReleaseState

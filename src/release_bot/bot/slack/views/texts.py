@@ -14,9 +14,17 @@ from typing import Any
 
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.core.durations import format_duration
-from release_bot.core.machine import Approvals, Effect, after_bake, approvals, bake_left
+from release_bot.core.machine import (
+    Approvals,
+    Effect,
+    after_bake,
+    approvals,
+    bake_left,
+    effect_sentence,
+)
 from release_bot.core.models import FlagKind, Phase, PhaseStatus, Release, ReleaseState
 from release_bot.core.policy import is_user_id
+from release_bot.core.sentences import Sentence, Words
 
 SECTION_LIMIT = 3000
 ELLIPSIS = "…"
@@ -195,13 +203,8 @@ def approval_progress(snap: ReleaseSnapshot, index: int, count: Approvals | None
 
 
 def effect_words(release: Release, effect: Effect) -> str:
-    """What a move does, in a few words: `phase *Canary* goes live, then the release completes`."""
-    words = [f"phase {phase_name(release, i)} goes live" for i in effect.goes_live]
-    if effect.waits_for is not None:
-        words.append(f"phase {phase_name(release, effect.waits_for)} waits for approval")
-    if effect.completes:
-        words.append("the release completes")
-    return ", then ".join(words) or "nothing changes"
+    """What a move does, in mrkdwn: `phase *Canary* goes live, then the release completes`."""
+    return SlackWords().render(effect_sentence(release, effect))
 
 
 def phase_detail(snap: ReleaseSnapshot, index: int, now: datetime) -> str:
@@ -407,3 +410,42 @@ def pack(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+# --- the core's sentences ---------------------------------------------------------------------
+
+class SlackWords(Words):
+    """Renders slots as mrkdwn: names bold, keys and values as code, people as mentions."""
+
+    def __init__(self, mentions: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.mentions = mentions or {}
+
+    def text(self, value: Any) -> str:
+        """Outside text, escaped."""
+        return safe(str(value), 3000)
+
+    def name(self, name: str) -> str:
+        """A phase's or pipeline's name, bold."""
+        return f"*{safe(name)}*"
+
+    def flag(self, key: str) -> str:
+        """A flag key as inline code."""
+        return code(key, NAME_LIMIT)
+
+    def person(self, actor: str) -> str:
+        """A user id as a mention; anything else as escaped text."""
+        return who(actor)
+
+    def principals(self, names: Sequence[str]) -> str:
+        """Groups as `<!subteam^…>` where their id is known, users as mentions."""
+        return principals(list(names), self.mentions)
+
+    def json(self, value: Any) -> str:
+        """A value as inline code."""
+        return code(compact(value))
+
+
+def mrkdwn_of(sentence: Sentence, mentions: Mapping[str, str] | None = None) -> str:
+    """A core sentence as Slack mrkdwn."""
+    return SlackWords(mentions).render(sentence)
