@@ -132,10 +132,10 @@ def test_a_phase_not_reached_yet_is_not_called_out_of_date(sqlite_cli: Cli) -> N
 @pytest.mark.parametrize(
     ("port", "problem"),
     [
-        ("0", "Input should be greater than or equal to 1."),
-        ("65536", "Input should be less than or equal to 65535."),
-        ("http", "Input should be a valid integer, unable to parse string as an integer."),
-        ("80.5", "Input should be a valid integer, unable to parse string as an integer."),
+        ("0", "PORT is not valid ('0'): write a whole number from 1 to 65535, such as 3000."),
+        ("65536", "PORT is not valid ('65536'): write a whole number from 1 to 65535"),
+        ("http", "PORT is not valid ('http'): write a whole number"),
+        ("80.5", "PORT is not valid ('80.5'): write a whole number"),
     ],
 )
 def test_a_bad_setting_is_one_sentence_not_a_traceback(
@@ -143,9 +143,9 @@ def test_a_bad_setting_is_one_sentence_not_a_traceback(
 ) -> None:
     result = sqlite_cli.invoke("flag", "list", env={"PORT": port})
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"error: PORT is not valid: {problem}"
+    assert result.stderr.startswith(f"error: {problem}") and result.stderr.count("\n") == 1
 
 
 def test_a_port_is_read_as_a_number(sqlite_cli: Cli) -> None:
-    for port in ["8080", " 8080 ", "8_080", "8080.0"]:
+    for port in ["8080", " 8080 "]:
         assert sqlite_cli.ok("flag", "list", env={"PORT": port}) == "", port

@@ -1,13 +1,12 @@
 """Settings from the environment (and a `.env` file), twelve-factor style.
 
-Read by hand rather than with pydantic-settings, whose import alone would double the start-up
-time of a CLI command.
+python-dotenv reads the `.env` file; a few typed parsers read the values. pydantic-settings
+did this before, but its import alone doubled the start-up time of every CLI command.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +15,6 @@ from typing import Any
 from dotenv import dotenv_values
 
 from release_bot.storage.database import DEFAULT_DATABASE_URL
-
-# what a port may look like: digits, `_` between digits, a zero fraction (`3000.0`)
-_INTEGER = re.compile(r"\s*([+-]?[0-9]+(?:_[0-9]+)*)(?:\.0+)?\s*", re.ASCII)
 
 
 class Secret:
@@ -36,19 +32,12 @@ class Secret:
 
 
 def _port(text: str) -> int:
-    """PORT as a number from 1 to 65535; ValueError says what is wrong with it."""
-    found = _INTEGER.fullmatch(text)
-    if found is None:
-        raise ValueError(
-            "PORT is not valid: Input should be a valid integer, unable to parse string as an "
-            "integer."
-        )
-    port = int(found.group(1))
-    if port < 1:
-        raise ValueError("PORT is not valid: Input should be greater than or equal to 1.")
-    if port > 65535:
-        raise ValueError("PORT is not valid: Input should be less than or equal to 65535.")
-    return port
+    """PORT as a whole number from 1 to 65535; ValueError says what would be right."""
+    cleaned = text.strip()
+    if not (cleaned.isascii() and cleaned.isdigit() and 1 <= int(cleaned) <= 65535):
+        raise ValueError(f"PORT is not valid ({cleaned[:20]!r}): write a whole number from 1 "
+                         "to 65535, such as 3000.")
+    return int(cleaned)
 
 
 def _secret(text: str) -> Secret | None:
