@@ -122,6 +122,16 @@ def release_section(snap: ReleaseSnapshot, now: datetime) -> SectionBlock:
     return SectionBlock(text=text, accessory=open_button(snap))
 
 
+def release_sections(snaps: Sequence[ReleaseSnapshot], now: datetime, room: int,
+                     more: str) -> list[Block]:
+    """A section per release in at most `room` blocks, the last saying how many more (`more`)."""
+    shown = snaps if len(snaps) <= room else snaps[: room - 1]
+    blocks: list[Block] = [release_section(s, now) for s in shown]
+    if len(shown) < len(snaps):
+        blocks.append(context(f"… and {plural(len(snaps) - len(shown), 'more release')}: {more}"))
+    return blocks
+
+
 def list_blocks(snaps: Sequence[ReleaseSnapshot], now: datetime) -> list[Block]:
     """`/release list`: the active releases, one section each with a link to its status."""
     active = [s for s in snaps if s.release.active]
@@ -131,14 +141,8 @@ def list_blocks(snaps: Sequence[ReleaseSnapshot], now: datetime) -> list[Block]:
             f"No release is running. Start one with `{COMMAND} start FLAG VALUE`."
         ))
         return checked(blocks)
-    room = MESSAGE_BLOCKS - len(blocks)
-    shown = active if len(active) <= room else active[: room - 1]
-    blocks += [release_section(s, now) for s in shown]
-    if len(shown) < len(active):
-        blocks.append(context(
-            f"… and {plural(len(active) - len(shown), 'more release')}: "
-            f"use `{COMMAND} status FLAG` for one of them."
-        ))
+    blocks += release_sections(active, now, MESSAGE_BLOCKS - len(blocks),
+                               f"use `{COMMAND} status FLAG` for one of them.")
     return checked(blocks)
 
 

@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from release_bot.bot.slack.ids import ActionId, Target
-from release_bot.bot.slack.views.commands import COMMAND, release_section
+from release_bot.bot.slack.views.commands import COMMAND, release_sections
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.views.status import approve_confirm, checked, context, mrkdwn
 from release_bot.bot.slack.views.texts import (
@@ -28,7 +28,6 @@ from release_bot.bot.slack.views.texts import (
     code,
     escape,
     phase_name,
-    plural,
     scope,
     slack_date,
 )
@@ -77,14 +76,8 @@ def home_view(user_id: str, waiting_on_user: Sequence[ReleaseSnapshot],
     if not running:
         blocks.append(context(f"No release is running. Start one with `{COMMAND} start`."))
     else:
-        room = HOME_BLOCKS - len(blocks)
-        shown = running if len(running) <= room else running[: room - 1]
-        blocks += [release_section(s, now) for s in shown]
-        if len(shown) < len(running):
-            blocks.append(context(
-                f"… and {plural(len(running) - len(shown), 'more release')}: "
-                f"use `{COMMAND} list`."
-            ))
+        blocks += release_sections(running, now, HOME_BLOCKS - len(blocks),
+                                   f"use `{COMMAND} list`.")
     view = View(type="home", blocks=checked(blocks, HOME_BLOCKS))
     view.to_dict()
     return view
