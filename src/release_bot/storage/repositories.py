@@ -202,14 +202,15 @@ class SqlReleaseRepository:
             )
             for state, timer in _TIMERS.items()
         ]
-        stuck = self.session.execute(
+        stuck = self.session.execute(  # ordered, so that SQLite walks the retry index too
             select(ReleaseRow.state, ReleaseRow.bake_ends_at, ReleaseRow.remind_at,
                    ReleaseRow.sweep_retry_at)
-            .where(ReleaseRow.sweep_retry_at.is_not(None),
-                   ReleaseRow.state.in_([state.value for state in _TIMERS]))
+            .where(ReleaseRow.sweep_retry_at.is_not(None))
+            .order_by(ReleaseRow.sweep_retry_at)
         )
         for state, bake_ends_at, remind_at, retry_at in stuck:
-            timer = bake_ends_at if state == ReleaseState.BAKING.value else remind_at
+            timer = {ReleaseState.BAKING.value: bake_ends_at,
+                     ReleaseState.AWAITING_APPROVAL.value: remind_at}.get(state)
             if timer is not None and retry_at is not None:
                 times.append(max(timer, retry_at))
         return min((t for t in times if t is not None), default=None)
