@@ -23,6 +23,7 @@ from release_bot.core.models import (
     ReleaseState,
     Version,
 )
+from release_bot.core.sweeps import StuckRelease, SweepFailure
 
 NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 TRIGGERER = "U0TRIG"
@@ -160,6 +161,10 @@ class FakeStore:
     before_save: Callable[[FakeStore, Release], None] | None = None
     #: when set, commit raises this many ConcurrentUpdate errors before it succeeds again
     failing_commits: int = 0
+    #: releases whose stored form cannot be read: reading one (alone or in a list) raises, as a
+    #: corrupt row does on a database
+    poisoned: set[int] = field(default_factory=set)
+    sweep_failures: dict[int, SweepFailure] = field(default_factory=dict)
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
@@ -171,6 +176,7 @@ class FakeStore:
             releases=dict(self.releases),
             events=list(self.events),
             outbox=list(self.outbox),
+            sweep_failures=dict(self.sweep_failures),
         )
 
     def apply(self, state: _State) -> None:
@@ -182,6 +188,11 @@ class FakeStore:
             self.versions[key][number] = state.versions[key][number]
         for release_id in state.dirty_releases:
             self.releases[release_id] = state.releases[release_id]
+        for release_id in state.dirty_failures:
+            if release_id in state.sweep_failures:
+                self.sweep_failures[release_id] = state.sweep_failures[release_id]
+            else:
+                self.sweep_failures.pop(release_id, None)
         self.events.extend(state.events[state.events_at_start:])
         self.outbox.extend(state.outbox[state.outbox_at_start:])
         self.commits += 1
@@ -194,9 +205,11 @@ class _State:
     releases: dict[int, Release]
     events: list[Event]
     outbox: list[tuple[int, str | None, Notification, datetime]]
+    sweep_failures: dict[int, SweepFailure]
     dirty_flags: set[str] = field(default_factory=set)
     new_versions: list[tuple[str, int]] = field(default_factory=list)
     dirty_releases: set[int] = field(default_factory=set)
+    dirty_failures: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.events_at_start = len(self.events)
@@ -240,7 +253,8 @@ class _Releases:
         self.state = state
 
     def get(self, release_id: int) -> Release | None:
-        return self.state.releases.get(release_id)
+        release = self.state.releases.get(release_id)
+        return self._read([release])[0] if release else None
 
     def add(self, release: Release) -> Release:
         self.store.last_id += 1
@@ -259,39 +273,73 @@ class _Releases:
         saved = replace(release, revision=release.revision + 1)
         self.state.releases[release.id] = saved
         self.state.dirty_releases.add(release.id)
+        self.state.sweep_failures.pop(release.id, None)  # a release that moves is not stuck
+        self.state.dirty_failures.add(release.id)
         return saved
 
     def active_for_flag(self, key: str) -> Release | None:
         return next((r for r in self.list(active_only=True, flag_key=key)), None)
 
     def list(self, *, active_only: bool = False, flag_key: str | None = None) -> list[Release]:
-        return [
+        return self._read([
             r for _, r in sorted(self.state.releases.items(), reverse=True)
             if (not active_only or r.active) and (flag_key is None or r.flag_key == flag_key)
-        ]
+        ])
 
     def due(self, now: datetime, limit: int) -> list[Release]:
-        return sorted(
-            (r for r in self.state.releases.values()
-             if r.state is ReleaseState.BAKING and r.bake_ends_at is not None
-             and r.bake_ends_at <= now),
-            key=lambda r: (r.bake_ends_at, r.id),
-        )[:limit]
+        return self._read(self._timed(ReleaseState.BAKING, now)[:limit])
+
+    def due_ids(self, now: datetime, limit: int) -> list[int]:
+        return [r.id for r in self._timed(ReleaseState.BAKING, now)[:limit] if r.id]
 
     def reminders_due(self, now: datetime, limit: int) -> list[Release]:
-        return sorted(
-            (r for r in self.state.releases.values()
-             if r.state is ReleaseState.AWAITING_APPROVAL and r.remind_at is not None
-             and r.remind_at <= now),
-            key=lambda r: (r.remind_at, r.id),
-        )[:limit]
+        return self._read(self._timed(ReleaseState.AWAITING_APPROVAL, now)[:limit])
+
+    def reminder_ids(self, now: datetime, limit: int) -> list[int]:
+        return [r.id for r in self._timed(ReleaseState.AWAITING_APPROVAL, now)[:limit] if r.id]
 
     def next_due(self) -> datetime | None:
-        times = [r.bake_ends_at for r in self.state.releases.values()
-                 if r.state is ReleaseState.BAKING] + [
-            r.remind_at for r in self.state.releases.values()
-            if r.state is ReleaseState.AWAITING_APPROVAL]
+        times = [self._due_at(r) for r in self.state.releases.values()]
         return min((t for t in times if t is not None), default=None)
+
+    def sweep_failure(self, release_id: int) -> SweepFailure | None:
+        return self.state.sweep_failures.get(release_id)
+
+    def record_sweep_failure(self, failure: SweepFailure) -> None:
+        self.state.sweep_failures[failure.release_id] = failure
+        self.state.dirty_failures.add(failure.release_id)
+
+    def stuck(self) -> list[StuckRelease]:
+        return [
+            StuckRelease(f, self.state.releases[f.release_id].flag_key,
+                         self.state.releases[f.release_id].describe_state())
+            for f in sorted(self.state.sweep_failures.values(),
+                            key=lambda f: (f.retry_at, f.release_id))
+        ]
+
+    def _due_at(self, release: Release) -> datetime | None:
+        """When the release's timer is due, for a stuck one not before its retry time."""
+        timer = {ReleaseState.BAKING: release.bake_ends_at,
+                 ReleaseState.AWAITING_APPROVAL: release.remind_at}.get(release.state)
+        failure = self.state.sweep_failures.get(release.id or 0)
+        if timer is None or failure is None:
+            return timer
+        return max(timer, failure.retry_at)
+
+    def _timed(self, state: ReleaseState, now: datetime) -> list[Release]:
+        """Releases in `state` whose timer (and retry time, if stuck) has come, earliest first."""
+        return sorted(
+            (r for r in self.state.releases.values()
+             if r.state is state and (at := self._due_at(r)) is not None and at <= now),
+            key=lambda r: (r.bake_ends_at if state is ReleaseState.BAKING else r.remind_at, r.id),
+        )
+
+    def _read(self, releases: list[Release]) -> list[Release]:
+        """The releases as read from storage: a poisoned one makes the whole read fail."""
+        for release in releases:
+            if release.id in self.store.poisoned:
+                raise RuntimeError(f"release #{release.id} cannot be read: its row is corrupt")
+        return releases
 
 
 class _History:

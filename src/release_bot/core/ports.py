@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from release_bot.core.models import Event, Flag, Notification, Release, Version
+from release_bot.core.sweeps import StuckRelease, SweepFailure
 
 
 class FlagRepository(Protocol):
@@ -50,7 +51,10 @@ class ReleaseRepository(Protocol):
         ...
 
     def save(self, release: Release) -> Release:
-        """Store a changed release unless it changed since read (else ConcurrentUpdate)."""
+        """Store a changed release unless it changed since read (else ConcurrentUpdate).
+
+        A release that moves is no longer stuck: its sweep failure is forgotten.
+        """
         ...
 
     def active_for_flag(self, key: str) -> Release | None:
@@ -62,15 +66,38 @@ class ReleaseRepository(Protocol):
         ...
 
     def due(self, now: datetime, limit: int) -> Sequence[Release]:
-        """Up to `limit` baking releases whose bake timer has ended at now, earliest first."""
+        """Up to `limit` baking releases whose bake timer has ended at now, earliest first
+        (a stuck release only once its retry time has come too)."""
+        ...
+
+    def due_ids(self, now: datetime, limit: int) -> Sequence[int]:
+        """The ids due() names, read without turning any row into a release."""
         ...
 
     def reminders_due(self, now: datetime, limit: int) -> Sequence[Release]:
-        """Up to `limit` releases awaiting approval whose reminder is due at now."""
+        """Up to `limit` releases awaiting approval whose reminder is due at now
+        (a stuck release only once its retry time has come too)."""
+        ...
+
+    def reminder_ids(self, now: datetime, limit: int) -> Sequence[int]:
+        """The ids reminders_due() names, read without turning any row into a release."""
         ...
 
     def next_due(self) -> datetime | None:
-        """The earliest bake end or reminder of any release, or None."""
+        """The earliest bake end or reminder of any release (for a stuck release, not before
+        its retry time), or None."""
+        ...
+
+    def sweep_failure(self, release_id: int) -> SweepFailure | None:
+        """What the sweep recorded about failing on this release, or None."""
+        ...
+
+    def record_sweep_failure(self, failure: SweepFailure) -> None:
+        """Keep the sweep's failure on a release (its revision is left alone)."""
+        ...
+
+    def stuck(self) -> Sequence[StuckRelease]:
+        """Every release with a recorded sweep failure, next retry first."""
         ...
 
 

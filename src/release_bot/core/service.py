@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from release_bot.core import machine
+from release_bot.core import machine, sweeps
 from release_bot.core.errors import (
     ConcurrentUpdate,
     InvalidInput,
@@ -34,6 +34,7 @@ from release_bot.core.policy import Membership, groups_to_ask, principals_for
 from release_bot.core.ports import ReleaseRepository, UnitOfWork
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
 from release_bot.core.sentences import say
+from release_bot.core.sweeps import OnStuck, StuckRelease
 from release_bot.core.values import check_value
 
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -41,8 +42,20 @@ CAS_ATTEMPTS = 20
 SWEEP_CHUNK = 100
 MAX_ID = 2**63 - 1  # ids are 64-bit; a larger one names no release on any database
 
-_Finder = Callable[[ReleaseRepository, int], Sequence[Release]]
-_Step = Callable[[Release, datetime], Transition | None]
+
+@dataclass(frozen=True)
+class _Timed:
+    """A timed step and how to find the releases it is due for: as releases, or only ids."""
+
+    find: Callable[[ReleaseRepository, datetime, int], Sequence[Release]]
+    ids: Callable[[ReleaseRepository, datetime, int], Sequence[int]]
+    step: Callable[[Release, datetime], Transition | None]
+
+
+_BAKE_ENDS = _Timed(lambda found, now, n: found.due(now, n),
+                    lambda found, now, n: found.due_ids(now, n), machine.timer_end)
+_REMINDERS = _Timed(lambda found, now, n: found.reminders_due(now, n),
+                    lambda found, now, n: found.reminder_ids(now, n), machine.remind)
 
 
 class ReleaseService:
@@ -157,64 +170,99 @@ class ReleaseService:
             f"Release #{command.release_id} kept changing while we tried — look again and retry."
         )
 
-    def advance_due(self, now: datetime, limit: int | None = None) -> list[Release]:
-        """End the bake timers due at now, earliest first (at most `limit` of them)."""
-        return self._sweep(now, limit, lambda found, n: found.due(now, n), machine.timer_end)
+    def advance_due(self, now: datetime, limit: int | None = None,
+                    on_stuck: OnStuck | None = None) -> list[Release]:
+        """End the bake timers due at now, earliest first (at most `limit` of them).
 
-    def remind_due(self, now: datetime, limit: int | None = None) -> list[Release]:
-        """Send the approval reminders and escalations due at now (at most `limit`)."""
-        return self._sweep(
-            now, limit, lambda found, n: found.reminders_due(now, n), machine.remind
-        )
+        A release that fails to move is recorded, told to `on_stuck` and left out until its
+        retry time; the others move all the same.
+        """
+        return self._sweep(now, limit, _BAKE_ENDS, on_stuck)
+
+    def remind_due(self, now: datetime, limit: int | None = None,
+                   on_stuck: OnStuck | None = None) -> list[Release]:
+        """Send the approval reminders and escalations due at now (at most `limit`), as
+        advance_due does."""
+        return self._sweep(now, limit, _REMINDERS, on_stuck)
 
     def next_due(self) -> datetime | None:
         """When the earliest bake timer or reminder is due (None: nothing is timed)."""
         with self.uow() as uow:
             return uow.releases.next_due()
 
-    def _sweep(self, now: datetime, limit: int | None, find: _Finder, step: _Step
-               ) -> list[Release]:
-        """Apply a timed step to what `find` names, SWEEP_CHUNK releases a transaction."""
+    def stuck(self) -> Sequence[StuckRelease]:
+        """The releases the sweep keeps failing on, next retry first."""
+        with self.uow() as uow:
+            return uow.releases.stuck()
+
+    def _sweep(self, now: datetime, limit: int | None, timed: _Timed,
+               on_stuck: OnStuck | None) -> list[Release]:
+        """Apply a timed step to what is due, SWEEP_CHUNK releases a transaction."""
         moved: list[Release] = []
         while limit is None or len(moved) < limit:
             size = SWEEP_CHUNK if limit is None else min(SWEEP_CHUNK, limit - len(moved))
-            chunk, found = self._sweep_chunk(now, size, find, step)
+            chunk, found, failed = self._sweep_chunk(now, size, timed, on_stuck)
             moved += chunk
-            if found < size or not chunk:
+            if found < size or not (chunk or failed):
                 break
         return moved
 
-    def _sweep_chunk(self, now: datetime, size: int, find: _Finder, step: _Step
-                     ) -> tuple[list[Release], int]:
-        """One transaction for the chunk; if someone else moved one of it, one each instead."""
+    def _sweep_chunk(self, now: datetime, size: int, timed: _Timed, on_stuck: OnStuck | None
+                     ) -> tuple[list[Release], int, int]:
+        """One transaction for the chunk; if any of it fails, one each instead.
+
+        Returns what moved, how many were due and how many failed. A lost race is left to
+        whoever won it; any other failure is recorded against its release alone.
+        """
         try:
             with self.uow() as uow:
-                due = list(find(uow.releases, size))
+                due = list(timed.find(uow.releases, now, size))
                 moved = [
                     self._record(uow, release, transition, now)
                     for release in due
-                    if (transition := step(release, now)) is not None
+                    if (transition := timed.step(release, now)) is not None
                 ]
                 uow.commit()
-                return moved, len(due)
-        except ConcurrentUpdate:
+                return moved, len(due), 0
+        except Exception:  # noqa: BLE001 — found again below, one release at a time
             pass
         with self.uow() as uow:
-            ids = [release.id for release in find(uow.releases, size)]
-        moved = []
+            ids = list(timed.ids(uow.releases, now, size))
+        moved, failed = [], 0
         for release_id in ids:
-            with self.uow() as uow:
-                release = uow.releases.get(release_id) if release_id is not None else None
-                transition = step(release, now) if release else None
-                if release is None or transition is None:
-                    continue
-                try:
-                    saved = self._record(uow, release, transition, now)
-                    uow.commit()
-                except ConcurrentUpdate:
-                    continue
+            try:
+                saved = self._sweep_one(release_id, now, timed)
+            except ConcurrentUpdate:
+                continue
+            except Exception as error:  # noqa: BLE001 — one release's fault is its own
+                self._note_failure(release_id, error, now, on_stuck)
+                failed += 1
+                continue
+            if saved is not None:
                 moved.append(saved)
-        return moved, len(ids)
+        return moved, len(ids), failed
+
+    def _sweep_one(self, release_id: int, now: datetime, timed: _Timed) -> Release | None:
+        """Apply the timed step to one release in a transaction of its own (None: not due)."""
+        with self.uow() as uow:
+            release = uow.releases.get(release_id)
+            transition = timed.step(release, now) if release else None
+            if release is None or transition is None:
+                return None
+            saved = self._record(uow, release, transition, now)
+            uow.commit()
+            return saved
+
+    def _note_failure(self, release_id: int, error: Exception, now: datetime,
+                      on_stuck: OnStuck | None) -> None:
+        """Count the failure against the release, set its next try and tell `on_stuck`."""
+        with self.uow() as uow:
+            failure = sweeps.failed(release_id, uow.releases.sweep_failure(release_id), error,
+                                    now)
+            uow.releases.record_sweep_failure(failure)
+            uow.commit()
+        if on_stuck is not None:
+            on_stuck(failure, error)
 
     def release(self, release_id: int) -> Release:
         """One release."""

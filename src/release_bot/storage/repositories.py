@@ -6,14 +6,15 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVarTuple, cast
 
-from sqlalchemy import Select, Table, func, insert, select
+from sqlalchemy import Select, Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
 from release_bot.core.models import Event, Flag, Notification, Release, ReleaseState, Version
 from release_bot.core.sentences import say
+from release_bot.core.sweeps import StuckRelease, SweepFailure
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.mapping import (
     event_from_row,
@@ -29,6 +30,35 @@ from release_bot.storage.mapping import (
 )
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
 from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
+
+# a release that moves is no longer stuck
+_NOT_STUCK = {"sweep_failures": 0, "sweep_error": None, "sweep_retry_at": None}
+_FAILURE_COLUMNS = (ReleaseRow.id, ReleaseRow.sweep_failures, ReleaseRow.sweep_error,
+                    ReleaseRow.sweep_retry_at)
+# the timer each timed state is due by
+_TIMERS = {ReleaseState.BAKING: ReleaseRow.bake_ends_at,
+           ReleaseState.AWAITING_APPROVAL: ReleaseRow.remind_at}
+_Columns = TypeVarTuple("_Columns")
+
+
+def _due(query: Select[*_Columns], state: ReleaseState, now: datetime, limit: int
+         ) -> Select[*_Columns]:
+    """The query narrowed to releases in `state` whose timer is due at now, earliest first;
+    a stuck release only once its retry time has come too."""
+    timer = _TIMERS[state]
+    ready = or_(ReleaseRow.sweep_retry_at.is_(None), ReleaseRow.sweep_retry_at <= now)
+    return (
+        query.where(ReleaseRow.state == state.value, timer <= now, ready)
+        .order_by(timer, ReleaseRow.id)
+        .limit(limit)
+    )
+
+
+def _failure(release_id: int, failures: int, error: str | None, retry_at: datetime | None
+             ) -> SweepFailure:
+    """A recorded sweep failure from its columns (written together, so both are set)."""
+    assert error is not None and retry_at is not None, f"release #{release_id}: half a failure"
+    return SweepFailure(release_id, failures, error, retry_at)
 
 
 def flush(session: Session) -> None:
@@ -114,7 +144,7 @@ class SqlReleaseRepository:
                 f"Release #{release.id} changed since it was read (revision {release.revision} "
                 f"was read, {row.revision} is stored) — look at where it stands now and retry."
             )
-        for column, value in release_values(release).items():
+        for column, value in {**release_values(release), **_NOT_STUCK}.items():
             setattr(row, column, value)
         # The UPDATE ... WHERE revision = read goes out with the commit's flush; a lost race
         # surfaces there as ConcurrentUpdate. SQLAlchemy's version counter adds one.
@@ -137,41 +167,85 @@ class SqlReleaseRepository:
         return [release_from_row(row) for row in self.session.scalars(query)]
 
     def due(self, now: datetime, limit: int) -> Sequence[Release]:
-        """Up to `limit` baking releases whose bake timer has ended at now, earliest first."""
-        query = (
-            select(ReleaseRow)
-            .where(ReleaseRow.state == ReleaseState.BAKING.value, ReleaseRow.bake_ends_at <= now)
-            .order_by(ReleaseRow.bake_ends_at, ReleaseRow.id)
-            .limit(limit)
-        )
-        return self._load(query)
+        """Up to `limit` baking releases whose bake timer has ended at now, earliest first
+        (a stuck release only once its retry time has come too)."""
+        return self._load(_due(select(ReleaseRow), ReleaseState.BAKING, now, limit))
+
+    def due_ids(self, now: datetime, limit: int) -> builtins.list[int]:
+        """The ids due() names, read without turning any row into a release."""
+        query = _due(select(ReleaseRow.id), ReleaseState.BAKING, now, limit)
+        return builtins.list(self.session.scalars(query))
 
     def reminders_due(self, now: datetime, limit: int) -> Sequence[Release]:
-        """Up to `limit` releases awaiting approval whose reminder is due at now."""
-        query = (
-            select(ReleaseRow)
-            .where(
-                ReleaseRow.state == ReleaseState.AWAITING_APPROVAL.value,
-                ReleaseRow.remind_at <= now,
-            )
-            .order_by(ReleaseRow.remind_at, ReleaseRow.id)
-            .limit(limit)
-        )
-        return self._load(query)
+        """Up to `limit` releases awaiting approval whose reminder is due at now
+        (a stuck release only once its retry time has come too)."""
+        return self._load(_due(select(ReleaseRow), ReleaseState.AWAITING_APPROVAL, now, limit))
+
+    def reminder_ids(self, now: datetime, limit: int) -> builtins.list[int]:
+        """The ids reminders_due() names, read without turning any row into a release."""
+        query = _due(select(ReleaseRow.id), ReleaseState.AWAITING_APPROVAL, now, limit)
+        return builtins.list(self.session.scalars(query))
 
     def next_due(self) -> datetime | None:
-        """The earliest bake end or reminder of any release (two index lookups), or None."""
-        bake = self.session.scalar(
-            select(func.min(ReleaseRow.bake_ends_at)).where(
-                ReleaseRow.state == ReleaseState.BAKING.value
+        """The earliest bake end or reminder of any release, or None.
+
+        Two index walks that stop at the first release not stuck, and a look at the stuck
+        ones, each due at its timer or its retry time, whichever is later.
+        """
+        times = [
+            self.session.scalar(
+                select(timer)
+                .where(ReleaseRow.state == state.value, ReleaseRow.sweep_retry_at.is_(None),
+                       timer.is_not(None))
+                .order_by(timer)
+                .limit(1)
             )
+            for state, timer in _TIMERS.items()
+        ]
+        stuck = self.session.execute(  # ordered, so that SQLite walks the retry index too
+            select(ReleaseRow.state, ReleaseRow.bake_ends_at, ReleaseRow.remind_at,
+                   ReleaseRow.sweep_retry_at)
+            .where(ReleaseRow.sweep_retry_at.is_not(None))
+            .order_by(ReleaseRow.sweep_retry_at)
         )
-        remind = self.session.scalar(
-            select(func.min(ReleaseRow.remind_at)).where(
-                ReleaseRow.state == ReleaseState.AWAITING_APPROVAL.value
-            )
+        for state, bake_ends_at, remind_at, retry_at in stuck:
+            timer = {ReleaseState.BAKING.value: bake_ends_at,
+                     ReleaseState.AWAITING_APPROVAL.value: remind_at}.get(state)
+            if timer is not None and retry_at is not None:
+                times.append(max(timer, retry_at))
+        return min((t for t in times if t is not None), default=None)
+
+    def sweep_failure(self, release_id: int) -> SweepFailure | None:
+        """What the sweep recorded about failing on this release, or None."""
+        row = self.session.execute(
+            select(*_FAILURE_COLUMNS).where(ReleaseRow.id == release_id,
+                                            ReleaseRow.sweep_failures > 0)
+        ).one_or_none()
+        return None if row is None else _failure(*row)
+
+    def record_sweep_failure(self, failure: SweepFailure) -> None:
+        """Keep the sweep's failure on a release, as a plain UPDATE that leaves its revision
+        (a failed sweep changes nothing a person acts on)."""
+        self.session.execute(
+            update(ReleaseRow)
+            .where(ReleaseRow.id == failure.release_id)
+            .values(sweep_failures=failure.failures, sweep_error=failure.error,
+                    sweep_retry_at=failure.retry_at)
+            .execution_options(synchronize_session=False)
         )
-        return min((t for t in (bake, remind) if t is not None), default=None)
+
+    def stuck(self) -> builtins.list[StuckRelease]:
+        """Every release with a recorded sweep failure, next retry first."""
+        rows = self.session.execute(
+            select(*_FAILURE_COLUMNS, ReleaseRow.flag_key, ReleaseRow.state, ReleaseRow.phase)
+            .where(ReleaseRow.sweep_failures > 0)
+            .order_by(ReleaseRow.sweep_retry_at, ReleaseRow.id)
+        )
+        return [
+            StuckRelease(_failure(release_id, failures, error, retry_at), flag_key,
+                         f"{state}({phase})")
+            for release_id, failures, error, retry_at, flag_key, state, phase in rows
+        ]
 
     def _load(self, query: Select[ReleaseRow]) -> builtins.list[Release]:
         """Releases of a query, their rows kept for the compare-and-swap."""

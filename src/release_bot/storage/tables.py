@@ -139,6 +139,10 @@ class ReleaseRow(Base):
     revision: Mapped[int] = mapped_column()
     status_channel: Mapped[str | None]
     status_ts: Mapped[str | None]
+    # the sweep's failures on this release in a row, the last error and when it tries again
+    sweep_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    sweep_error: Mapped[str | None] = mapped_column(Text)
+    sweep_retry_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": revision}
 

@@ -16,6 +16,7 @@ from release_bot.core.machine import (
     effect_sentence,
 )
 from release_bot.core.models import Event, Flag, PhaseStatus, Release, ReleaseState, Version
+from release_bot.core.sweeps import StuckRelease
 from release_bot.storage.outbox import OutboxMessage
 
 _MARKS = {
@@ -132,6 +133,29 @@ def release_row(release: Release) -> str:
     return (
         f"#{r.id}\t{r.flag_key}\t{r.describe_state()}\t{r.current_phase.name}\t"
         f"v{r.from_version}→v{r.to_version}\t{r.triggered_by}"
+    )
+
+
+def stuck_data(stuck: StuckRelease) -> dict[str, Any]:
+    """A release the sweep keeps failing on, as JSON-ready data."""
+    failure = stuck.failure
+    return {
+        "id": failure.release_id,
+        "flag": stuck.flag_key,
+        "state": stuck.state,
+        "failures": failure.failures,
+        "error": failure.error,
+        "retry_at": _iso(failure.retry_at),
+    }
+
+
+def stuck_row(stuck: StuckRelease) -> str:
+    """One line per stuck release for `release list --stuck`."""
+    failure = stuck.failure
+    return (
+        f"#{failure.release_id}\t{stuck.flag_key}\t{stuck.state}\t"
+        f"failed {failure.failures} time(s)\tnext try {failure.retry_at:%Y-%m-%d %H:%M:%S} UTC"
+        f"\t{failure.error}"
     )
 
 

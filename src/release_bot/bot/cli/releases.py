@@ -5,9 +5,16 @@ from __future__ import annotations
 import click
 
 from release_bot.bot.cli.common import echo_json, friendly, json_value, now, pass_root
-from release_bot.bot.cli.output import release_data, release_row, release_text
+from release_bot.bot.cli.output import (
+    release_data,
+    release_row,
+    release_text,
+    stuck_data,
+    stuck_row,
+)
 from release_bot.bot.runtime.compose import Root
 from release_bot.core.models import Action, Command
+from release_bot.core.sweeps import SweepFailure
 
 _ACTIONS = {a.value.replace("_", "-"): a for a in Action}
 
@@ -50,12 +57,18 @@ def release_show(root: Root, release_id: int, as_json: bool) -> None:
 
 @release.command("list")
 @click.option("--active", is_flag=True, help="Only releases still running.")
+@click.option("--stuck", is_flag=True,
+              help="Only releases the timer sweep keeps failing on, with the error and next try.")
 @click.option("--flag", "flag_key", help="Only releases of this flag.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_root
 @friendly
-def release_list(root: Root, active: bool, flag_key: str | None, as_json: bool) -> None:
-    """List releases, newest first."""
+def release_list(root: Root, active: bool, stuck: bool, flag_key: str | None,
+                 as_json: bool) -> None:
+    """List releases, newest first (--stuck: next retry first)."""
+    if stuck:
+        _list_stuck(root, flag_key, as_json)
+        return
     rows = root.service().releases(active_only=active, flag_key=flag_key)
     if as_json:
         echo_json(
@@ -73,6 +86,18 @@ def release_list(root: Root, active: bool, flag_key: str | None, as_json: bool) 
         return
     for row in rows:
         click.echo(release_row(row))
+
+
+def _list_stuck(root: Root, flag_key: str | None, as_json: bool) -> None:
+    """The releases the sweep keeps failing on (of one flag, if given)."""
+    rows = [r for r in root.service().stuck() if flag_key in (None, r.flag_key)]
+    if as_json:
+        echo_json([stuck_data(row) for row in rows])
+        return
+    for row in rows:
+        click.echo(stuck_row(row))
+    if not rows:
+        click.echo("No release is stuck.")
 
 
 @release.command("act")
@@ -123,10 +148,20 @@ def release_act(
 @friendly
 def release_tick(root: Root, as_json: bool) -> None:
     """End every bake timer that is due now (what the scheduler does every second)."""
-    advanced = root.service().advance_due(now())
+    advanced = root.service().advance_due(now(), on_stuck=_tell_stuck)
     if as_json:
         echo_json([{"id": r.id, "state": r.state.value, "phase": r.phase} for r in advanced])
         return
     for r in advanced:
         click.echo(f"#{r.id} {r.flag_key}: {r.describe_state()} ({r.current_phase.name})")
     click.echo(f"{len(advanced)} release(s) advanced")
+
+
+def _tell_stuck(failure: SweepFailure, error: Exception) -> None:
+    """Say on stderr which release `tick` could not move, and when the sweep tries again."""
+    click.echo(
+        f"warning: release #{failure.release_id} could not be advanced ({failure.error}); it is "
+        f"tried again from {failure.retry_at:%Y-%m-%d %H:%M:%S} UTC, see "
+        "'release-bot release list --stuck'.",
+        err=True,
+    )

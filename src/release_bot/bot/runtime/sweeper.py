@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from release_bot.core.durations import format_duration
 from release_bot.core.models import Release
 from release_bot.core.service import SWEEP_CHUNK, ReleaseService
+from release_bot.core.sweeps import OnStuck, SweepFailure
 
 log = logging.getLogger(__name__)
 # APScheduler logs every run of a job at INFO: two lines a second for the sweep. Its warnings
@@ -23,7 +25,8 @@ class Sweeper:
 
     A sweep runs every `interval` seconds (so timers set by other processes are seen) and, in
     between, exactly when the earliest known timer falls. Each sweep drains what is due in
-    chunks of SWEEP_CHUNK releases, each chunk stamped with the time it ran.
+    chunks of SWEEP_CHUNK releases, each chunk stamped with the time it ran. A release that
+    fails to move is logged and left out until its retry time; the rest move regardless.
     """
 
     def __init__(
@@ -59,16 +62,28 @@ class Sweeper:
             self._running.release()
         return moved
 
-    def _drain(self, step: Callable[[datetime, int], list[Release]]) -> int:
+    def _drain(self, step: Callable[[datetime, int, OnStuck], list[Release]]) -> int:
         """Apply a timed step chunk by chunk until nothing is due."""
         total = 0
         while True:
-            moved = step(self.clock(), SWEEP_CHUNK)
+            moved = step(self.clock(), SWEEP_CHUNK, self._stuck)
             total += len(moved)
             if moved:
                 self.on_change()
             if len(moved) < SWEEP_CHUNK:
                 return total
+
+    @staticmethod
+    def _stuck(failure: SweepFailure, error: Exception) -> None:
+        """Log a release the sweep failed on: one line per failure, so one per backoff step,
+        with the traceback the first time only."""
+        log.warning(
+            "release #%d could not be swept (failure %d in a row): %s — next try in %s, at %s; "
+            "see 'release-bot release list --stuck'",
+            failure.release_id, failure.failures, failure.error,
+            format_duration(failure.backoff), failure.retry_at.isoformat(timespec="seconds"),
+            exc_info=error if failure.failures == 1 else None,
+        )
 
     def _schedule_next(self) -> None:
         """Sweep again right when the earliest timer falls, if that is before the next tick."""
