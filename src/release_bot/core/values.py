@@ -13,12 +13,11 @@ import math
 from typing import Any
 
 from release_bot.core.errors import InvalidInput, Kind
-from release_bot.core.sentences import say
+from release_bot.core.sentences import say, shorten
 
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 32
 INT_RANGE = (-(2**63), 2**63 - 1)
-SHOWN = 60
 
 
 def _refuse(template: str, **params: Any) -> InvalidInput:
@@ -30,7 +29,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     twice = next((key for key in keys if keys.count(key) > 1), None)
     if twice is not None:
         raise _refuse("The key {key} is given twice in one object: give each key once.",
-                      key=_shown(twice))
+                      key=shorten(twice))
     return dict(pairs)
 
 
@@ -47,12 +46,7 @@ def _integer(digits: str) -> int:
 
 def _too_large(digits: str) -> InvalidInput:
     return _refuse("{n} is too large: integers must fit in 64 bits (write it as a string).",
-                   n=_shown(digits))
-
-
-def _shown(text: str) -> str:
-    """Outside text shortened for a message."""
-    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+                   n=shorten(digits))
 
 
 def parse_value(text: str) -> Any:
@@ -66,7 +60,7 @@ def parse_value(text: str) -> Any:
     except json.JSONDecodeError as error:
         raise _refuse(
             "{text} is not JSON ({problem} at column {column}): a gate takes true or false, "
-            "a config an object such as {example}.", text=_shown(text), problem=error.msg,
+            "a config an object such as {example}.", text=shorten(text), problem=error.msg,
             column=error.colno, example='{"limit": 5}') from None
     except RecursionError:
         raise _too_deep() from None
@@ -117,4 +111,4 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise _refuse("Text in a value must be valid Unicode: {text} has a lone surrogate.",
-                      text=_shown(text.encode("utf-8", "replace").decode())) from None
+                      text=shorten(text.encode("utf-8", "replace").decode())) from None
