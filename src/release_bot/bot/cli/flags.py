@@ -36,6 +36,20 @@ def flag_create(root: Root, key: str, kind: str, pipeline: str, value: str, acto
     click.echo(f"created {created.kind.value} {created.key} (pipeline {created.pipeline})")
 
 
+@flag.command("move")
+@click.argument("key")
+@click.option("--pipeline", required=True, help="Another pipeline of the pipelines file.")
+@click.option("--by", "actor", required=True, help="Slack user id of who moves it.")
+@pass_root
+@friendly
+def flag_move(root: Root, key: str, pipeline: str, actor: str) -> None:
+    """Put a flag with no active release on another pipeline (its old one may be gone)."""
+    parsed = (inputs.flag_key(key), inputs.text("--pipeline", pipeline, PIPELINE),
+              inputs.actor("--by", actor))
+    moved = root.service(with_pipelines=True).move_flag(*parsed, now())
+    click.echo(f"moved {moved.key} to pipeline {moved.pipeline}")
+
+
 @flag.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @pass_root
