@@ -1,9 +1,10 @@
 """Flag values: plain JSON within limits, one rule for every front and both databases.
 
 A value is at most 64 KiB of JSON, nested at most 32 deep, with no NUL character and no lone
-surrogate (Postgres refuses both), no duplicate keys, no NaN or Infinity, and integers that fit
-in 64 bits. Fronts parse text with `parse_value`; a value already parsed (a JSON body) is
-checked with `check_value`.
+surrogate (Postgres refuses both), no duplicate keys, no NaN or Infinity, and numbers within the
+64-bit integers (Postgres gives 1e300 back as a 301-digit integer, SQLite as a float). Fronts
+parse text with `parse_value`; a value already parsed (a JSON body) is checked with
+`check_value`.
 """
 
 from __future__ import annotations
@@ -44,8 +45,15 @@ def _integer(digits: str) -> int:
     return number
 
 
+def _decimal(text: str) -> float:
+    number = float(text)
+    if not abs(number) <= INT_RANGE[1]:
+        raise _too_large(text)
+    return number
+
+
 def _too_large(digits: str) -> InvalidInput:
-    return _refuse("{n} is too large: integers must fit in 64 bits (write it as a string).",
+    return _refuse("{n} is too large: numbers must fit in 64 bits (write it as a string).",
                    n=shorten(digits))
 
 
@@ -56,7 +64,7 @@ def parse_value(text: str) -> Any:
                       limit=MAX_BYTES // 1024)
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
-                           parse_int=_integer)
+                           parse_int=_integer, parse_float=_decimal)
     except json.JSONDecodeError as error:
         raise _refuse(
             "{text} is not JSON ({problem} at column {column}): a gate takes true or false, "
@@ -97,6 +105,8 @@ def check_value(value: Any) -> None:
         elif isinstance(item, float):
             if not math.isfinite(item):
                 raise _refuse("Values must be plain JSON: NaN and Infinity are not JSON.")
+            if abs(item) > INT_RANGE[1]:  # Postgres would give it back as a longer integer
+                raise _too_large(repr(item))
         else:
             raise _refuse("Values must be plain JSON, not {kind}.", kind=type(item).__name__)
     if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_BYTES:
