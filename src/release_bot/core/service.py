@@ -33,7 +33,7 @@ from release_bot.core.models import (
 from release_bot.core.policy import Membership, groups_to_ask, principals_for
 from release_bot.core.ports import ReleaseRepository, UnitOfWork
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
-from release_bot.core.sentences import say, shorten
+from release_bot.core.sentences import Sentence, say, shorten
 from release_bot.core.values import check_value
 
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -97,17 +97,9 @@ class ReleaseService:
             flag = Flag(key=key, kind=kind, pipeline=pipeline, salt=key, default_version=1)
             uow.flags.add(flag)
             uow.flags.add_version(key, Version(1, value, now, actor))
-            uow.history.append(
-                Event(
-                    flag_key=key,
-                    at=now,
-                    actor=actor,
-                    action="create",
-                    outcome=Outcome.OK,
-                    message=say("created {kind} {key:flag} at version 1 on pipeline {name:name}",
-                                kind=kind.value, key=key, name=pipeline).plain,
-                )
-            )
+            uow.history.append(_flag_event(key, actor, "create", now, say(
+                "created {kind} {key:flag} at version 1 on pipeline {name:name}",
+                kind=kind.value, key=key, name=pipeline)))
             uow.commit()
         return flag
 
@@ -124,17 +116,9 @@ class ReleaseService:
             check(OneActiveReleasePerFlag(key, uow.releases.active_for_flag(key)))
             moved = replace(flag, pipeline=pipeline)
             uow.flags.save(moved)
-            uow.history.append(
-                Event(
-                    flag_key=key,
-                    at=now,
-                    actor=actor,
-                    action="move",
-                    outcome=Outcome.OK,
-                    message=say("moved {key:flag} from pipeline {old:name} to pipeline {new:name}",
-                                key=key, old=flag.pipeline, new=pipeline).plain,
-                )
-            )
+            uow.history.append(_flag_event(key, actor, "move", now, say(
+                "moved {key:flag} from pipeline {old:name} to pipeline {new:name}",
+                key=key, old=flag.pipeline, new=pipeline)))
             uow.commit()
         return moved
 
@@ -340,6 +324,12 @@ def _check_actor(actor: str) -> None:
     """Someone acts: an empty or blank name is nobody, and nothing is done in nobody's name."""
     if not actor.strip():
         raise InvalidInput("Say who acts: a Slack user id such as U0123ABCD, not an empty name.")
+
+
+def _flag_event(key: str, actor: str, action: str, now: datetime, said: Sentence) -> Event:
+    """A history row for something done to a flag itself (no release)."""
+    return Event(flag_key=key, at=now, actor=actor, action=action, outcome=Outcome.OK,
+                 message=said.plain)
 
 
 def _with_release(event: Event, release_id: int) -> Event:
