@@ -25,8 +25,11 @@ def test_each_state_refuses_what_it_does_not_accept(cli: Cli) -> None:
         "Pause, Skip, Abort or Full Roll Out."
     )
     abort_needs_a_reason = "Abort needs a reason: say why, so the history explains the rollback."
-    assert cli.refused_act(release_id, "abort", DEV) == abort_needs_a_reason
-    assert cli.refused_act(release_id, "abort", DEV, "--reason", "  ") == abort_needs_a_reason
+    # a missing reason is input to correct (exit 2), and still kept in the history
+    assert cli.refused_act(release_id, "abort", DEV, code=2) == abort_needs_a_reason
+    assert cli.refused_act(release_id, "abort", DEV, "--reason", "  ", code=2) == (
+        abort_needs_a_reason
+    )
     assert cli.show(release_id) == before, "refusals changed the release"
 
     # paused(0)

@@ -102,12 +102,15 @@ class Cli:
         return error_sentence(result.exit_code, result.stdout, result.stderr, code, args)
 
     def refused_act(
-        self, release_id: int, action: str, actor: str, *extra: str, outcome: str = "refused"
+        self, release_id: int, action: str, actor: str, *extra: str, outcome: str = "refused",
+        code: int = 1,
     ) -> str:
         """Act and expect a refusal (or denial), kept in the flag's history as a move from the
         release's state to the same state; the sentence it printed. (Callers compare
         `release show` around a run of refusals: each costs a few database round trips.)"""
-        message = self.fail("release", "act", str(release_id), action, "--as", actor, *extra)
+        message = self.fail(
+            "release", "act", str(release_id), action, "--as", actor, *extra, code=code
+        )
         assert sentence(message), message
         last = self.history(self.flag_of[release_id])[-1]
         kept = (last["release"], last["actor"], last["action"], last["outcome"], last["message"])

@@ -305,7 +305,7 @@ def test_advance_due_retries_a_chunk_that_lost_a_race_one_release_at_a_time():
 
 
 
-@pytest.mark.parametrize("release_id", [0, -1, 2**63, 10**20])
+@pytest.mark.parametrize("release_id", [0, -1, 2**31, 2**63, 10**20])
 def test_an_id_out_of_range_is_no_such_release(release_id: int) -> None:
     svc, _ = make_service()
     with pytest.raises(NotFound, match=f"There is no release #{release_id}."):

@@ -11,6 +11,7 @@ from release_bot.core.values import MAX_DEPTH, check_value, parse_value
 @pytest.mark.parametrize("text, value", [
     ("true", True), ('{"limit": 5, "names": ["a", "b"]}', {"limit": 5, "names": ["a", "b"]}),
     (str(2**63 - 1), 2**63 - 1), ('"ünïcødé ✓"', "ünïcødé ✓"), ("-1.5e3", -1500.0),
+    ("9.2e18", 9.2e18), ("5e-324", 5e-324),
 ])
 def test_plain_json_is_accepted(text: str, value: object) -> None:
     assert parse_value(text) == value
@@ -20,8 +21,9 @@ def test_plain_json_is_accepted(text: str, value: object) -> None:
     ("nope", "is not JSON (Expecting value at column 1)"),
     ('{"a": 1, "a": 2}', "The key a is given twice"),
     ("NaN", "NaN is not JSON"),
-    ("1e400", "NaN and Infinity are not JSON"),
-    (str(2**63), "too large: integers must fit in 64 bits"),
+    ("1e400", "1e400 is too large: numbers must fit in 64 bits"),
+    ("-1.5e19", "-1.5e19 is too large: numbers must fit in 64 bits"),
+    (str(2**63), "too large: numbers must fit in 64 bits"),
     ("9" * 5000, "too large"),
     ('"a\\u0000b"', "NUL character"),
     ('"\\ud800"', "lone surrogate"),
@@ -40,6 +42,7 @@ def test_values_parsed_elsewhere_meet_the_same_limits() -> None:
     nested: list[object] = []
     for _ in range(MAX_DEPTH):
         nested = [nested]
-    for bad in ({"a": float("nan")}, {1: "x"}, {"k": "a\x00"}, nested, 2**64, {"s": {1, 2}}):
+    for bad in ({"a": float("nan")}, {1: "x"}, {"k": "a\x00"}, nested, 2**64, {"s": {1, 2}},
+                {"a": 1.7976931348623157e308}):
         with pytest.raises(InvalidInput):
             check_value(bad)

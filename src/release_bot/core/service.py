@@ -33,14 +33,16 @@ from release_bot.core.models import (
 from release_bot.core.policy import Membership, groups_to_ask, principals_for
 from release_bot.core.ports import ReleaseRepository, UnitOfWork
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
-from release_bot.core.sentences import say
+from release_bot.core.sentences import Sentence, say, shorten
 from release_bot.core.sweeps import OnStuck, StuckRelease
 from release_bot.core.values import check_value
 
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 CAS_ATTEMPTS = 20
 SWEEP_CHUNK = 100
-MAX_ID = 2**63 - 1  # ids are 64-bit; a larger one names no release on any database
+# ids are the schema's INTEGER column: 32-bit on Postgres, which refuses a larger one outright;
+# beyond it an id names no release, on every database alike
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -74,20 +76,30 @@ class ReleaseService:
     def _pipeline(self, name: str) -> Pipeline:
         pipeline = self.pipelines.get(name)
         if pipeline is None:
-            known = ", ".join(sorted(self.pipelines)) or "none"
             raise NotFound(say("There is no pipeline {name:name} in the pipelines file "
-                               "(known: {known}).", name=name, known=known))
+                               "(known: {known}).", name=shorten(name), known=self._known()))
         return pipeline
+
+    def _pipeline_of(self, flag: Flag) -> Pipeline:
+        """The flag's pipeline; a flag whose pipeline left the file is told how to move."""
+        pipeline = self.pipelines.get(flag.pipeline)
+        if pipeline is None:
+            raise NotFound(say(
+                "{key:flag} is on pipeline {name:name}, which is no longer in the pipelines "
+                "file — move it to one that is ({known}) with: release-bot flag move {key:flag} "
+                "--pipeline NAME --by USER_ID.", key=flag.key, name=flag.pipeline,
+                known=self._known()))
+        return pipeline
+
+    def _known(self) -> str:
+        return ", ".join(sorted(self.pipelines)) or "none"
 
     def create_flag(
         self, key: str, kind: FlagKind, pipeline: str, value: Any, actor: str, now: datetime
     ) -> Flag:
         """Create a flag at version 1 with its value as the base of every environment."""
         _check_actor(actor)
-        if not FLAG_KEY.fullmatch(key):
-            raise InvalidInput(
-                f"'{key}' is not a valid flag key: use letters, digits, '_', '.' or '-'."
-            )
+        check_flag_key(key)
         self._pipeline(pipeline)
         check_value(value)
         check(ValueFitsKind(kind, value))
@@ -98,19 +110,30 @@ class ReleaseService:
             flag = Flag(key=key, kind=kind, pipeline=pipeline, salt=key, default_version=1)
             uow.flags.add(flag)
             uow.flags.add_version(key, Version(1, value, now, actor))
-            uow.history.append(
-                Event(
-                    flag_key=key,
-                    at=now,
-                    actor=actor,
-                    action="create",
-                    outcome=Outcome.OK,
-                    message=say("created {kind} {key:flag} at version 1 on pipeline {name:name}",
-                                kind=kind.value, key=key, name=pipeline).plain,
-                )
-            )
+            uow.history.append(_flag_event(key, actor, "create", now, say(
+                "created {kind} {key:flag} at version 1 on pipeline {name:name}",
+                kind=kind.value, key=key, name=pipeline)))
             uow.commit()
         return flag
+
+    def move_flag(self, key: str, pipeline: str, actor: str, now: datetime) -> Flag:
+        """Put a flag on another pipeline of the file while none of its releases is active;
+        its next release runs through that pipeline. Works when the old pipeline is gone."""
+        _check_actor(actor)
+        self._pipeline(pipeline)
+        with self.uow() as uow:
+            flag = self._flag(uow, key)
+            if flag.pipeline == pipeline:
+                raise InvalidInput(say("{key:flag} is already on pipeline {name:name}.",
+                                       key=key, name=pipeline), kind=Kind.CONFLICT)
+            check(OneActiveReleasePerFlag(key, uow.releases.active_for_flag(key)))
+            moved = replace(flag, pipeline=pipeline)
+            uow.flags.save(moved)
+            uow.history.append(_flag_event(key, actor, "move", now, say(
+                "moved {key:flag} from pipeline {old:name} to pipeline {new:name}",
+                key=key, old=flag.pipeline, new=pipeline)))
+            uow.commit()
+        return moved
 
     def start_release(self, key: str, value: Any, actor: str, now: datetime) -> Release:
         """Create version N+1 of the flag and trigger a release of it through its pipeline."""
@@ -118,7 +141,7 @@ class ReleaseService:
         check_value(value)
         with self.uow() as uow:
             flag = self._flag(uow, key)
-            pipeline = self._pipeline(flag.pipeline)
+            pipeline = self._pipeline_of(flag)
             versions = uow.flags.versions(key)
             current = tuple(versions[flag.base_version(e)].value for e in pipeline.environments)
             try:
@@ -312,7 +335,7 @@ class ReleaseService:
     def _release(uow: UnitOfWork, release_id: int) -> Release:
         release = uow.releases.get(release_id) if 0 < release_id <= MAX_ID else None
         if release is None:
-            raise NotFound(f"There is no release #{release_id}.")
+            raise no_release(release_id)
         return release
 
     @staticmethod
@@ -333,10 +356,28 @@ class ReleaseService:
         return saved
 
 
+def check_flag_key(key: str) -> None:
+    """Raise InvalidInput unless key can name a flag: letters, digits, '_', '.', '-' (≤ 100)."""
+    if not FLAG_KEY.fullmatch(key):
+        raise InvalidInput(say("'{key}' is not a valid flag key: use letters, digits, '_', "
+                               "'.' or '-'.", key=shorten(key)))
+
+
+def no_release(release_id: int | str) -> NotFound:
+    """The refusal for an id that names no release (an id too long to read comes as text)."""
+    return NotFound(say("There is no release #{id}.", id=release_id))
+
+
 def _check_actor(actor: str) -> None:
     """Someone acts: an empty or blank name is nobody, and nothing is done in nobody's name."""
     if not actor.strip():
         raise InvalidInput("Say who acts: a Slack user id such as U0123ABCD, not an empty name.")
+
+
+def _flag_event(key: str, actor: str, action: str, now: datetime, said: Sentence) -> Event:
+    """A history row for something done to a flag itself (no release)."""
+    return Event(flag_key=key, at=now, actor=actor, action=action, outcome=Outcome.OK,
+                 message=said.plain)
 
 
 def _with_release(event: Event, release_id: int) -> Event:

@@ -1,9 +1,10 @@
 """Flag values: plain JSON within limits, one rule for every front and both databases.
 
 A value is at most 64 KiB of JSON, nested at most 32 deep, with no NUL character and no lone
-surrogate (Postgres refuses both), no duplicate keys, no NaN or Infinity, and integers that fit
-in 64 bits. Fronts parse text with `parse_value`; a value already parsed (a JSON body) is
-checked with `check_value`.
+surrogate (Postgres refuses both), no duplicate keys, no NaN or Infinity, and numbers within the
+64-bit integers (Postgres gives 1e300 back as a 301-digit integer, SQLite as a float). Fronts
+parse text with `parse_value`; a value already parsed (a JSON body) is checked with
+`check_value`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import math
 from typing import Any
 
 from release_bot.core.errors import InvalidInput, Kind
-from release_bot.core.sentences import say
+from release_bot.core.sentences import say, shorten
 
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 32
 INT_RANGE = (-(2**63), 2**63 - 1)
-SHOWN = 60
 
 
 def _refuse(template: str, **params: Any) -> InvalidInput:
@@ -30,7 +30,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     twice = next((key for key in keys if keys.count(key) > 1), None)
     if twice is not None:
         raise _refuse("The key {key} is given twice in one object: give each key once.",
-                      key=_shown(twice))
+                      key=shorten(twice))
     return dict(pairs)
 
 
@@ -45,14 +45,16 @@ def _integer(digits: str) -> int:
     return number
 
 
+def _decimal(text: str) -> float:
+    number = float(text)
+    if not abs(number) <= INT_RANGE[1]:
+        raise _too_large(text)
+    return number
+
+
 def _too_large(digits: str) -> InvalidInput:
-    return _refuse("{n} is too large: integers must fit in 64 bits (write it as a string).",
-                   n=_shown(digits))
-
-
-def _shown(text: str) -> str:
-    """Outside text shortened for a message."""
-    return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
+    return _refuse("{n} is too large: numbers must fit in 64 bits (write it as a string).",
+                   n=shorten(digits))
 
 
 def parse_value(text: str) -> Any:
@@ -62,11 +64,11 @@ def parse_value(text: str) -> Any:
                       limit=MAX_BYTES // 1024)
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
-                           parse_int=_integer)
+                           parse_int=_integer, parse_float=_decimal)
     except json.JSONDecodeError as error:
         raise _refuse(
             "{text} is not JSON ({problem} at column {column}): a gate takes true or false, "
-            "a config an object such as {example}.", text=_shown(text), problem=error.msg,
+            "a config an object such as {example}.", text=shorten(text), problem=error.msg,
             column=error.colno, example='{"limit": 5}') from None
     except RecursionError:
         raise _too_deep() from None
@@ -103,6 +105,8 @@ def check_value(value: Any) -> None:
         elif isinstance(item, float):
             if not math.isfinite(item):
                 raise _refuse("Values must be plain JSON: NaN and Infinity are not JSON.")
+            if abs(item) > INT_RANGE[1]:  # Postgres would give it back as a longer integer
+                raise _too_large(repr(item))
         else:
             raise _refuse("Values must be plain JSON, not {kind}.", kind=type(item).__name__)
     if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_BYTES:
@@ -117,4 +121,4 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise _refuse("Text in a value must be valid Unicode: {text} has a lone surrogate.",
-                      text=_shown(text.encode("utf-8", "replace").decode())) from None
+                      text=shorten(text.encode("utf-8", "replace").decode())) from None

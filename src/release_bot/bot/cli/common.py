@@ -12,14 +12,20 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import DatabaseError
 
+from release_bot.bot.cli.inputs import unprintable
 from release_bot.bot.runtime.compose import DatabaseUnusable, Root
 from release_bot.bot.runtime.pipelines_config import PipelinesFileError
-from release_bot.core.errors import DomainError
+from release_bot.core.errors import DomainError, Kind
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 pass_root = click.make_pass_decorator(Root)
+
+# Exit codes: 0 done · 1 refused, denied or unknown · 2 bad input or a broken pipelines file ·
+# 3 database unusable. Refusals go by kind; a value the flag already has (rule ValueChanges) is
+# of kind VALUE, so like a value of the wrong kind it is input to correct: 2.
+BAD_INPUT = frozenset({Kind.VALUE, Kind.INPUT})
 
 
 def now() -> datetime:
@@ -33,6 +39,12 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+def one_line(message: str) -> str:
+    """A sentence quoting outside text, with line breaks and control characters escaped."""
+    return "".join(ch.encode("unicode_escape").decode() if unprintable(ch) else ch
+                   for ch in message)
+
+
 def friendly(command: Callable[P, R]) -> Callable[P, R]:
     """Turn user-facing errors into one sentence on stderr and a non-zero exit."""
 
@@ -41,7 +53,7 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except DomainError as error:
-            fail(error.message)
+            fail(one_line(error.message), 2 if error.kind in BAD_INPUT else 1)
         except PipelinesFileError as error:
             fail(str(error), 2)
         except DatabaseUnusable as error:
@@ -54,21 +66,6 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
             fail(str(error), 2)
 
     return wrapper
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"--value may not contain {name}: it is not part of JSON.")
-
-
-def json_value(text: str) -> Any:
-    """The JSON value of a --value option; ValueError (exit 2) saying how to write it."""
-    try:
-        return json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"--value {text!r} is not valid JSON ({error.msg} at column {error.colno}): "
-            "write it like true, false or '{\"limit\": 5}'."
-        ) from None
 
 
 def echo_json(data: Any) -> None:

@@ -6,10 +6,13 @@ import json
 
 import click
 
-from release_bot.bot.cli.common import echo_json, friendly, json_value, now, pass_root
+from release_bot.bot.cli import inputs
+from release_bot.bot.cli.common import echo_json, friendly, now, pass_root
 from release_bot.bot.cli.output import event_data, flag_data, history_text
 from release_bot.bot.runtime.compose import Root
 from release_bot.core.models import FlagKind
+
+PIPELINE = "give the name of a pipeline of the pipelines file"
 
 
 @click.group()
@@ -27,10 +30,24 @@ def flag() -> None:
 @friendly
 def flag_create(root: Root, key: str, kind: str, pipeline: str, value: str, actor: str) -> None:
     """Create a flag at version 1."""
-    created = root.service(with_pipelines=True).create_flag(
-        key, FlagKind(kind), pipeline, json_value(value), actor, now()
-    )
+    parsed = (inputs.flag_key(key), FlagKind(kind), inputs.text("--pipeline", pipeline, PIPELINE),
+              inputs.flag_value(value), inputs.actor("--by", actor))
+    created = root.service(with_pipelines=True).create_flag(*parsed, now())
     click.echo(f"created {created.kind.value} {created.key} (pipeline {created.pipeline})")
+
+
+@flag.command("move")
+@click.argument("key")
+@click.option("--pipeline", required=True, help="Another pipeline of the pipelines file.")
+@click.option("--by", "actor", required=True, help="Slack user id of who moves it.")
+@pass_root
+@friendly
+def flag_move(root: Root, key: str, pipeline: str, actor: str) -> None:
+    """Put a flag with no active release on another pipeline (its old one may be gone)."""
+    parsed = (inputs.flag_key(key), inputs.text("--pipeline", pipeline, PIPELINE),
+              inputs.actor("--by", actor))
+    moved = root.service(with_pipelines=True).move_flag(*parsed, now())
+    click.echo(f"moved {moved.key} to pipeline {moved.pipeline}")
 
 
 @flag.command("list")
@@ -59,7 +76,7 @@ def flag_list(root: Root, as_json: bool) -> None:
 @friendly
 def flag_show(root: Root, key: str, as_json: bool) -> None:
     """Show a flag's values per environment."""
-    data = flag_data(*root.service().flag(key))
+    data = flag_data(*root.service().flag(inputs.flag_key(key)))
     if as_json:
         echo_json(data)
         return
@@ -78,21 +95,11 @@ def flag_show(root: Root, key: str, as_json: bool) -> None:
 @friendly
 def history(root: Root, key: str, as_json: bool) -> None:
     """A flag's history, oldest first, refused and denied attempts included."""
-    events = root.service().history(key)
+    events = root.service().history(inputs.flag_key(key))
     if as_json:
         echo_json([event_data(e) for e in events])
     else:
         click.echo(history_text(events))
-
-
-def _attributes(pairs: tuple[str, ...]) -> dict[str, str]:
-    attributes = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise ValueError(f"--attr '{pair}' is not of the form name=value.")
-        attributes[name] = value
-    return attributes
 
 
 @click.command("eval")
@@ -104,5 +111,12 @@ def _attributes(pairs: tuple[str, ...]) -> dict[str, str]:
 @friendly
 def evaluate(root: Root, key: str, environment: str, unit_id: str, attrs: tuple[str, ...]) -> None:
     """Print the JSON value KEY serves in an environment to a unit."""
-    value = root.service().evaluate(key, environment, unit_id, _attributes(attrs))
+    parsed = (
+        inputs.flag_key(key),
+        inputs.text("--env", environment, "give an environment of a pipeline, such as production"),
+        inputs.text("--unit", unit_id, "give the unit's id, such as user-42",
+                    limit=inputs.TEXT_LIMIT),
+        inputs.attributes(attrs),
+    )
+    value = root.service().evaluate(*parsed)
     click.echo(json.dumps(value, sort_keys=True))

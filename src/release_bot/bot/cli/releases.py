@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from release_bot.bot.cli.common import echo_json, friendly, json_value, now, pass_root
+from release_bot.bot.cli import inputs
+from release_bot.bot.cli.common import echo_json, friendly, now, pass_root
 from release_bot.bot.cli.output import (
     release_data,
     release_row,
@@ -32,22 +33,25 @@ def release() -> None:
 @friendly
 def release_start(root: Root, key: str, value: str, actor: str) -> None:
     """Start a release of KEY to a new value; prints the release id last."""
+    key = inputs.flag_key(key)
+    parsed = (inputs.flag_value(value), inputs.actor("--by", actor))
     service = root.service(with_pipelines=True)
-    started = service.start_release(key, json_value(value), actor, now())
+    started = service.start_release(key, *parsed, now())
     _, versions, _ = service.flag(key)
     click.echo(release_text(started, versions, now()))
     click.echo(started.id)
 
 
 @release.command("show")
-@click.argument("release_id", type=int)
+@click.argument("release_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True)
 @pass_root
 @friendly
-def release_show(root: Root, release_id: int, as_json: bool) -> None:
+def release_show(root: Root, release_id: str, as_json: bool) -> None:
     """Show one release with its phases."""
+    number = inputs.release_id(release_id)
     service = root.service()
-    shown = service.release(release_id)
+    shown = service.release(number)
     _, versions, _ = service.flag(shown.flag_key)
     if as_json:
         echo_json(release_data(shown, versions))
@@ -66,10 +70,11 @@ def release_show(root: Root, release_id: int, as_json: bool) -> None:
 def release_list(root: Root, active: bool, stuck: bool, flag_key: str | None,
                  as_json: bool) -> None:
     """List releases, newest first (--stuck: next retry first)."""
+    key = None if flag_key is None else inputs.flag_key(flag_key)
     if stuck:
-        _list_stuck(root, flag_key, as_json)
+        _list_stuck(root, key, as_json)
         return
-    rows = root.service().releases(active_only=active, flag_key=flag_key)
+    rows = root.service().releases(active_only=active, flag_key=key)
     if as_json:
         echo_json(
             [
@@ -101,39 +106,29 @@ def _list_stuck(root: Root, flag_key: str | None, as_json: bool) -> None:
 
 
 @release.command("act")
-@click.argument("release_id", type=int)
+@click.argument("release_id", metavar="ID")
 @click.argument("action", type=click.Choice(sorted(_ACTIONS)))
 @click.option("--as", "actor", required=True, help="Slack user id of who acts.")
 @click.option("--reason", help="Why (required for abort).")
-@click.option("--phase", type=int, help="Act only if the release is still at this phase (1-based).")
+@click.option("--phase", help="Act only if the release is still at this phase (1-based).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_root
 @friendly
 def release_act(
     root: Root,
-    release_id: int,
+    release_id: str,
     action: str,
     actor: str,
     reason: str | None,
-    phase: int | None,
+    phase: str | None,
     as_json: bool,
 ) -> None:
     """Approve, pause, unpause, skip, abort or full-rollout a release."""
+    number, who, why = (inputs.release_id(release_id), inputs.actor("--as", actor),
+                        inputs.reason(reason))
     service = root.service(with_pipelines=True)
-    if phase is not None:
-        count = len(service.release(release_id).pipeline.phases)
-        if not 1 <= phase <= count:
-            raise ValueError(
-                f"--phase {phase} is not a phase of release #{release_id}: "
-                f"it has phases 1 to {count}."
-            )
-    command = Command(
-        release_id,
-        _ACTIONS[action],
-        actor,
-        phase=phase - 1 if phase is not None else None,
-        reason=reason,
-    )
+    index = None if phase is None else inputs.phase_index(phase, service.release(number))
+    command = Command(number, _ACTIONS[action], who, phase=index, reason=why)
     acted = service.act(command, now())
     _, versions, _ = service.flag(acted.flag_key)
     if as_json:
