@@ -208,7 +208,7 @@ def test_a_missing_or_unreadable_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.yml"
     empty.write_text("# nothing yet\n")
     assert Cli(None, empty).fail("pipelines", "check", code=2) == (
-        f"{empty}: expected a mapping with a 'pipelines:' key"
+        f"{empty}:1: expected a mapping with a 'pipelines:' key"
     )
     assert not database.exists()
 

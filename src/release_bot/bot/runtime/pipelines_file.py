@@ -296,7 +296,9 @@ def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig
     """Validate pipelines YAML text and build core pipelines; PipelinesFileError on any problem."""
     document = read_yaml(text, source)
     if not isinstance(document.data, dict):
-        raise PipelinesFileError(f"{source}: expected a mapping with a 'pipelines:' key")
+        raise PipelinesFileError(
+            f"{source}:{document.line(())}: expected a mapping with a 'pipelines:' key"
+        )
     try:
         spec = PipelinesFileSpec.model_validate(document.data)
     except ValidationError as error:
