@@ -269,3 +269,30 @@ def test_error_sentence_rejects_a_traceback() -> None:
         error_sentence(1, "", "error: x.\nTraceback (most recent call last):\n", 1, ["x"])
     with pytest.raises(AssertionError, match="internals or markup leaked"):
         error_sentence(1, "", "error: only <@U0MGR> may.\n", 1, ["x"])
+
+
+def test_the_note_names_gates_anyone_may_approve_and_unlisted_actions(tmp_path: Path) -> None:
+    config = tmp_path / "pipelines.yml"
+    config.write_text(
+        "pipelines:\n"
+        "  open:\n"
+        "    permissions: {pause: [U0DEV], unpause: [U0DEV]}\n"
+        "    phases:\n"
+        "      - {name: Staging, environments: [staging], approval: {}}\n"
+        "      - {name: Canary, environments: [production], percentage: 5,\n"
+        "         approval: {groups: [U0AAA]}}\n"
+        "      - {name: Production, environments: [production], approval: {required: 1}}\n"
+        "  guarded:\n"
+        "    permissions: {approve: [U0AAA], pause: [U0DEV], unpause: [U0DEV], skip: [U0DEV],\n"
+        "                  abort: [U0DEV], full_rollout: [U0DEV]}\n"
+        "    phases:\n"
+        "      - {name: Everywhere, environments: [staging, production], approval: {}}\n"
+    )
+    assert Cli(None, config).ok("pipelines", "check").splitlines() == [
+        "open: Staging → Canary → Production",
+        "  note: anyone may approve phase 1 ('Staging'), phase 3 ('Production') (no approval "
+        "groups, and approve is not listed in permissions)",
+        "  note: anyone may skip, abort, full_rollout (not listed in permissions)",
+        "guarded: Everywhere",
+        f"{config}: OK, 2 pipeline(s)",
+    ]
