@@ -1,5 +1,5 @@
-"""The pipelines file: `pipelines check` passes the example; a broken file exits 2 naming the
-file and line (and the pipeline/phase) — and nothing else happens."""
+"""The pipelines file: `pipelines check` passes the example; a broken or unworkable file exits 2
+naming the file and line (and the pipeline/phase) — from `serve` too — and nothing else happens."""
 
 from __future__ import annotations
 
@@ -188,6 +188,7 @@ def test_a_broken_file_is_refused_with_its_line_and_nothing_happens(
         "flag", "create", "f", "--kind", "gate", "--pipeline", "standard", "--value", "true",
         code=2,
     ) == expected
+    assert cli.fail("serve", code=2) == expected
     assert not database.exists(), "a broken pipelines file stops the command before the database"
 
 
