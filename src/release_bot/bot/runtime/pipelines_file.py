@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,11 +17,11 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import ErrorDetails
 
-from release_bot.bot.runtime.pipelines_config import PipelinesConfig, PipelinesFileError, Place
-from release_bot.bot.runtime.pipelines_rules import Problem, unworkable
-from release_bot.bot.runtime.pipelines_yaml import YamlDocument, read_yaml
+from release_bot.bot.runtime.pipelines_config import PipelinesConfig, PipelinesFileError
+from release_bot.bot.runtime.pipelines_report import report, validation_problems
+from release_bot.bot.runtime.pipelines_rules import unworkable
+from release_bot.bot.runtime.pipelines_yaml import read_yaml
 from release_bot.core.durations import parse_duration
 from release_bot.core.models import Action, ApprovalGate, Phase, Pipeline
 from release_bot.core.quoting import shown
@@ -30,7 +29,6 @@ from release_bot.core.quoting import shown
 GROUP = re.compile(r"@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{1,40}")
 USER = re.compile(r"[UW][A-Z0-9]{1,40}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
-MOST_PROBLEMS = 20
 
 
 def _checked(test: Callable[[str], bool], why: str) -> Callable[[str], str]:
@@ -198,100 +196,6 @@ def _to_core(name: str, spec: PipelineSpec) -> Pipeline:
     )
 
 
-def _place(loc: Place, data: Any) -> str:
-    parts, node = [], data
-    for i, key in enumerate(loc):
-        if i == 1 and loc[0] == "pipelines":
-            parts.append(f"pipeline {_got(key)}")
-        elif isinstance(key, int) and i >= 1 and loc[i - 1] == "phases":
-            name = (
-                node[key].get("name")
-                if isinstance(node, list) and key < len(node) and isinstance(node[key], dict)
-                else None
-            )
-            parts.append(f"phase {key + 1}" + (f" ('{shown(name)}')" if isinstance(name, str)
-                                               else ""))
-        elif not (key in ("pipelines", "phases") and i + 1 < len(loc)):
-            parts.append(shown(key) if isinstance(key, str) else _got(key))
-        node = node[key] if isinstance(node, dict | list) and _has(node, key) else None
-    return ", ".join(parts) or "top level"
-
-
-def _has(node: dict[Any, Any] | list[Any], key: Any) -> bool:
-    if isinstance(node, dict):
-        return key in node
-    return isinstance(key, int) and 0 <= key < len(node)
-
-
-def _got(value: Any) -> str:
-    """A value as the file wrote it, for a message."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | float):
-        return shown(repr(value), 30)
-    if isinstance(value, list | dict):
-        return "a list" if isinstance(value, list) else "a mapping"
-    return f"'{shown(str(value), 30)}'"
-
-
-# what a value of the wrong kind should have been, and how to write it, by pydantic's error type
-_KINDS = {
-    "string_type": ("text", "write text, quoted if it looks like a number, a date or true/false"),
-    "int_type": ("a whole number", "write one such as 2"),
-    "float_type": ("a number", "write one such as 10"),
-    "finite_number": ("a number", "write one such as 10"),
-    "bool_type": ("true or false", "write true or false"),
-    "list_type": ("a list", "write one such as [a, b]"),
-    "dict_type": ("a mapping", "write key: value lines"),
-    "model_type": ("a mapping", "write key: value lines"),
-}
-
-
-def _message(item: ErrorDetails) -> str:
-    """One pydantic error as a sentence saying what would be right."""
-    kind, ctx = item["type"], item.get("ctx", {})
-    if kind in _KINDS:
-        noun, how = _KINDS[kind]
-        return f"{_got(item['input'])} is not {noun}: {how}"
-    if kind == "extra_forbidden":
-        guess = difflib.get_close_matches(str(item["loc"][-1]), SETTINGS, 1)
-        hint = f"; did you mean '{guess[0]}'?" if guess else ""
-        return f"not a known setting here (misspelt or misplaced?){hint}"
-    if kind == "missing":
-        return "is required but missing"
-    if kind == "greater_than_equal":
-        return f"must be at least {ctx['ge']:g} (got {_got(item['input'])})"
-    if kind == "less_than_equal":
-        return f"must be at most {ctx['le']:g} (got {_got(item['input'])})"
-    if kind == "too_short":
-        return "must list at least one"
-    return str(item["msg"]).removeprefix("Value error, ")
-
-
-def _validation_problems(error: ValidationError) -> list[Problem]:
-    problems = []
-    for item in error.errors():
-        loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
-        loc = tuple(p for p in loc if p not in ("str", "list[str]", "timedelta", "[key]"))
-        problems.append((loc, _message(item)))
-    return problems
-
-
-def _report(problems: list[Problem], document: YamlDocument, source: str) -> str:
-    """One line per problem, in file order, with file:line and place; the first few only."""
-    lines = sorted(
-        ((document.line(loc), f"{_place(loc, document.data)}: {message}")
-         for loc, message in problems),
-        key=lambda pair: pair[0],
-    )
-    shown_lines = [f"{source}:{line}: {text}" for line, text in lines[:MOST_PROBLEMS]]
-    if len(lines) > MOST_PROBLEMS:
-        shown_lines.append(f"{source}: … and {len(lines) - MOST_PROBLEMS} more problems")
-    return "\n".join(shown_lines)
-
-
 def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig:
     """Validate pipelines YAML text and build core pipelines; PipelinesFileError on any problem."""
     document = read_yaml(text, source)
@@ -303,7 +207,7 @@ def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig
         spec = PipelinesFileSpec.model_validate(document.data)
     except ValidationError as error:
         raise PipelinesFileError(
-            _report(_validation_problems(error), document, source)
+            report(validation_problems(error, SETTINGS), document, source)
         ) from None
     config = PipelinesConfig(
         pipelines={name: _to_core(name, p) for name, p in spec.pipelines.items()},
@@ -311,7 +215,7 @@ def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig
     )
     problems = unworkable(config)
     if problems:
-        raise PipelinesFileError(_report(problems, document, source))
+        raise PipelinesFileError(report(problems, document, source))
     return config
 
 

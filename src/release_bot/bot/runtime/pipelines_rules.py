@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from release_bot.bot.runtime.pipelines_config import PipelinesConfig, Place
+from release_bot.bot.runtime.pipelines_config import PipelinesConfig, Problem
 from release_bot.core.models import Action, Phase, Pipeline
 from release_bot.core.policy import allowed, is_user_id
 from release_bot.core.quoting import shown
-
-Problem = tuple[Place, str]
 
 
 def unworkable(config: PipelinesConfig) -> list[Problem]:
