@@ -9,7 +9,13 @@ import pytest
 
 from release_bot.storage import Database
 from tests.support.fake_slack import FakeSlack
-from tests.support.scheduler_support import CHANNEL, ServeFactory, wait_until, write_pipelines
+from tests.support.scheduler_support import (
+    CHANNEL,
+    ServeFactory,
+    once_per_database,
+    wait_until,
+    write_pipelines,
+)
 
 PIPELINES = f"""
 pipelines:
@@ -33,15 +39,11 @@ def pipelines(tmp_path: Path) -> Path:
     return write_pipelines(tmp_path, PIPELINES)
 
 
-def _once_per_database(database: Database) -> None:
-    if database.engine.dialect.name != "sqlite":
-        pytest.skip("start-up does not depend on the database; once is enough")
-
 
 def test_each_use_of_a_handle_slack_does_not_know_is_logged_with_its_place(
     serve_processes: ServeFactory, fake: FakeSlack, database: Database
 ) -> None:
-    _once_per_database(database)
+    once_per_database(database)
     bot = serve_processes()
     expected = [
         f"pipeline 'standard', permissions, skip: Slack knows no user group @nobody-here, so "
@@ -61,7 +63,7 @@ def test_each_use_of_a_handle_slack_does_not_know_is_logged_with_its_place(
 def test_when_slack_cannot_say_one_line_tells_so_and_serve_runs_on(
     serve_processes: ServeFactory, fake: FakeSlack, database: Database
 ) -> None:
-    _once_per_database(database)
+    once_per_database(database)
     fake.http_status("usergroups.list", 503, times=100)
     bot = serve_processes()
     line = ("could not ask Slack whether the user groups of the pipelines file exist; each is "

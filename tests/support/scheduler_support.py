@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from release_bot.bot.runtime.pipelines_file import PipelinesConfig, load_pipelines
 from release_bot.bot.runtime.static_membership import StaticMembership
 from release_bot.core.models import Event, FlagKind, Outcome, Release
@@ -54,6 +56,12 @@ def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {timeout}s: {what() if callable(what) else what}")
         time.sleep(0.02)
+
+
+def once_per_database(database: Database) -> None:
+    """Skip a test of something that does not depend on the database on all but SQLite."""
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("this does not depend on the database; once is enough")
 
 
 def free_port() -> int:
