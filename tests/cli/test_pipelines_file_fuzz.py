@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from release_bot.bot.runtime.pipelines_config import PipelinesFileError
+from release_bot.bot.runtime.pipelines_config import PipelinesConfig, PipelinesFileError
 from release_bot.bot.runtime.pipelines_file import parse_pipelines
 from tests.support.cli_support import EXAMPLE
 
@@ -123,16 +124,32 @@ def broken_files(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _within_limits(config: PipelinesConfig) -> None:
+    """What an accepted file promises the rest of the bot: every value typed and in range."""
+    for pipeline in config.pipelines.values():
+        for interval in (pipeline.remind_every, pipeline.escalate_after):
+            assert timedelta(minutes=1) <= interval <= timedelta(days=365)
+        for phase in pipeline.phases:
+            assert timedelta(0) <= phase.bake <= timedelta(days=365)
+            assert phase.environments and all(isinstance(e, str) and e for e in phase.environments)
+            assert phase.percentage is None or (
+                type(phase.percentage) in (int, float) and 0 <= phase.percentage <= 100
+            )
+            assert phase.approval is None or type(phase.approval.required) is int
+        assert all(principals for principals in pipeline.permissions.values())
+
+
 def _check(seen: Counter[str]) -> Callable[[str], None]:
     def parse(text: str) -> None:
         try:
-            parse_pipelines(text, "f.yml")
+            config = parse_pipelines(text, "f.yml")
         except PipelinesFileError as error:
             lines = str(error).splitlines()
             assert lines, "a refusal says something"
             assert all(PROBLEM.fullmatch(line) for line in lines if not MORE.fullmatch(line)), lines
             outcome = "refused"
         else:
+            _within_limits(config)
             outcome = "accepted"
         seen[outcome] += 1
         event(outcome)
