@@ -1,5 +1,5 @@
-"""The pipelines file: `pipelines check` passes the example; a broken file exits 2 naming the
-file and line (and the pipeline/phase) — and nothing else happens."""
+"""The pipelines file: `pipelines check` passes the example; a broken or unworkable file exits 2
+naming the file and line (and the pipeline/phase) — from `serve` too — and nothing else happens."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ def test_pipelines_check_passes_the_example_and_names_open_actions(sqlite_cli: C
     assert sqlite_cli.ok("pipelines", "check").splitlines() == [
         "standard: Staging → Production canary → Production",
         "fast: Beta users → Everyone",
-        "  note: anyone may approve, pause, unpause, skip, abort, full_rollout "
-        "(not listed in permissions)",
+        "  note: anyone may pause, unpause, skip, abort, full_rollout (not listed in permissions)",
         f"{sqlite_cli.config}: OK, 2 pipeline(s)",
     ]
 
@@ -30,6 +29,10 @@ def edit(old: str, new: str) -> Callable[[str], str]:
 
     return change
 
+
+HOW = "write it like 90s, 30m, 2h, 1h30m or 1d"
+CANARY = "pipeline 'standard', phase 2 ('Production canary')"
+PRODUCTION = "pipeline 'standard', phase 3 ('Production')"
 
 # (how the example is broken, the line reported, what the message says after `file:line: `)
 BROKEN = {
@@ -43,13 +46,12 @@ BROKEN = {
     ),
     "bad-duration": (
         edit("bake: 2h", "bake: 2hours"),
-        33, "pipeline 'standard', phase 2 ('Production canary'), bake: '2hours' is not a "
-        "duration: write it like 90s, 30m, 2h, 1h30m or 1d",
+        33, f"{CANARY}, bake: '2hours' is not a duration: {HOW}",
     ),
     "unknown-key": (
         edit("        bake: 10m", "        bake: 10m\n        bake_time: 1h"),
         46, "pipeline 'fast', phase 1 ('Beta users'), bake_time: not a known setting here "
-        "(misspelt or misplaced?)",
+        "(misspelt or misplaced?); did you mean 'bake'?",
     ),
     "key-given-twice": (
         edit("        bake: 30m", "        bake: 30m\n        bake: 1h"),
@@ -67,18 +69,107 @@ BROKEN = {
     ),
     "bad-percentage": (
         edit("percentage: 10", "percentage: 110"),
-        31, "pipeline 'standard', phase 2 ('Production canary'), percentage: Input should be "
-        "less than or equal to 100",
+        31, f"{CANARY}, percentage: must be at most 100 (got 110)",
     ),
     "no-phases": (
         lambda text: text.split("    phases:\n      - name: Beta users")[0] + "    phases: []\n",
-        41, "pipeline 'fast', phases: List should have at least 1 item after validation, not 0",
+        41, "pipeline 'fast', phases: must list at least one",
     ),
     "same-phase-name": (
         edit("- name: Everyone", "- name: Beta users"),
         39, "pipeline 'fast': phase names must be unique; repeated: Beta users",
     ),
     "no-pipelines": (lambda text: "members: {}\n", 1, "pipelines: is required but missing"),
+    # durations: text with a unit, 1s to 365d (a bake may be 0s); reminders at least 1m
+    "bake-fraction": (edit("bake: 2h", "bake: 1.5"), 33,
+                      f"{CANARY}, bake: a number is not a duration: {HOW}"),
+    "bake-null": (edit("bake: 2h", "bake: null"), 33,
+                  f"{CANARY}, bake: a duration is needed here: {HOW}"),
+    "bake-list": (edit("bake: 2h", "bake: [1]"), 33,
+                  f"{CANARY}, bake: a list is not a duration: {HOW}"),
+    "bake-true": (edit("bake: 2h", "bake: true"), 33,
+                  f"{CANARY}, bake: true is not a duration: {HOW}"),
+    "bake-without-unit": (edit("bake: 2h", "bake: 90"), 33,
+                          f"{CANARY}, bake: 90 has no unit: {HOW} (seconds are 's', so 90s)"),
+    "bake-overflow": (edit("bake: 2h", "bake: 99999999999d"), 33,
+                      f"{CANARY}, bake: 99999999999d is longer than 365d, the longest a "
+                      "duration may be"),
+    "bake-past-the-calendar": (edit("bake: 2h", "bake: 3000000d"), 33,
+                               f"{CANARY}, bake: 3000000d is longer than 365d, the longest a "
+                               "duration may be"),
+    "reminder-storm": (edit("remind_every: 4h", "remind_every: 0s"), 15,
+                       "pipeline 'standard', remind_every: 0s is shorter than 1m, the shortest "
+                       "allowed here"),
+    "escalation-too-soon": (edit("escalate_after: 24h", "escalate_after: 30s"), 16,
+                            "pipeline 'standard', escalate_after: 30s is shorter than 1m, the "
+                            "shortest allowed here"),
+    # booleans are not numbers, numbers are not text
+    "required-true": (edit("required: 1}", "required: true}"), 32,
+                      f"{CANARY}, approval, required: true is not a whole number: write one "
+                      "such as 2"),
+    "percentage-true": (edit("percentage: 10", "percentage: true"), 31,
+                        f"{CANARY}, percentage: true is not a number: write one such as 10"),
+    "percentage-nan": (edit("percentage: 10", "percentage: .nan"), 31,
+                       f"{CANARY}, percentage: nan is not a number: write one such as 10"),
+    "required-zero": (edit("required: 1}", "required: 0}"), 32,
+                      f"{CANARY}, approval, required: must be at least 1 (got 0)"),
+    "self-approval-number": (edit("allow_self_approval: false", "allow_self_approval: 0"), 14,
+                             "pipeline 'standard', allow_self_approval: 0 is not true or false: "
+                             "write true or false"),
+    "environment-number": (edit("environments: [staging]", "environments: [2024]"), 27,
+                           "pipeline 'standard', phase 1 ('Staging'), environments, 0: 2024 is "
+                           "not text: write text, quoted if it looks like a number, a date or "
+                           "true/false"),
+    # environments: named, once each
+    "empty-environment": (edit("environments: [staging]", 'environments: [""]'), 27,
+                          "pipeline 'standard', phase 1 ('Staging'), environments, 0: '' is not "
+                          "usable as a name here: write up to 63 letters, digits, '.', '_' or "
+                          "'-', starting with a letter or digit, such as production"),
+    "environment-twice": (edit("environments: [staging]", "environments: [staging, staging]"),
+                          27, "pipeline 'standard', phase 1 ('Staging'), environments: 'staging' "
+                          "is listed twice: list each environment once"),
+    # an empty list never means anyone
+    "empty-permission": (edit('skip: ["@release-managers"]', "skip: []"), 22,
+                         "pipeline 'standard', permissions, skip: an empty list would let anyone "
+                         "do it: remove the line to let anyone, or list who may (@name, S… or U…)"),
+    "empty-approval-groups": (edit('{groups: ["@release-approvers"], required: 1}',
+                                   "{groups: [], required: 1}"), 32,
+                              f"{CANARY}, approval, groups: an empty list would ask nobody: "
+                              "remove 'groups' to ask those of permissions.approve (or anyone), "
+                              "or list who may approve"),
+    "empty-match": (edit("match: {plan: [beta]}", "match: {plan: []}"), 44,
+                    "pipeline 'fast', phase 1 ('Beta users'), match, plan: an empty list matches "
+                    "nobody: list the values to match"),
+    # pipelines that cannot work
+    "shrinking-share": (
+        edit("        environments: [production]\n        approval: {groups: "
+             '["@release-approvers"], required: 2}',
+             "        environments: [production]\n        percentage: 5\n"
+             '        approval: {groups: ["@release-approvers"], required: 2}'),
+        36, f"{PRODUCTION}, percentage: phase 2 ('Production canary') already serves production "
+        "to 10% of units, so 5% here would add nobody and misstate the share: give this phase at "
+        "least 10%, or move it before phase 2",
+    ),
+    "share-after-everyone": (
+        lambda text: text + "      - name: Canary again\n        environments: [production]\n"
+        "        percentage: 10\n",
+        50, "pipeline 'fast', phase 3 ('Canary again'), percentage: phase 2 ('Everyone') already "
+        "serves production to every unit, so 10% here would add nobody and misstate the share: "
+        "give this phase at least 100%, or move it before phase 2",
+    ),
+    "more-approvals-than-approvers": (
+        edit("required: 2}", "required: 4}"), 36,
+        f"{PRODUCTION}, approval, required: needs 4 approvals but only 3 people can ever give "
+        "one (U0AAA, U0BBB, U0CCC): lower required to 3, or add approvers",
+    ),
+    "approvers-with-no-members": (
+        lambda text: edit('"@release-managers": [U0MGR]', '"@release-managers": []')(
+            edit('["@release-approvers"], required: 2}', '["@release-managers"], required: 2}')(
+                text)), 36,
+        f"{PRODUCTION}, approval, required: needs 2 approvals but nobody can give one: "
+        "'members:' lists nobody in @release-managers; add people there, or list others who "
+        "may approve",
+    ),
 }
 
 
@@ -97,6 +188,7 @@ def test_a_broken_file_is_refused_with_its_line_and_nothing_happens(
         "flag", "create", "f", "--kind", "gate", "--pipeline", "standard", "--value", "true",
         code=2,
     ) == expected
+    assert cli.fail("serve", code=2) == expected
     assert not database.exists(), "a broken pipelines file stops the command before the database"
 
 
@@ -117,7 +209,7 @@ def test_a_missing_or_unreadable_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.yml"
     empty.write_text("# nothing yet\n")
     assert Cli(None, empty).fail("pipelines", "check", code=2) == (
-        f"{empty}: expected a mapping with a 'pipelines:' key"
+        f"{empty}:1: expected a mapping with a 'pipelines:' key"
     )
     assert not database.exists()
 
@@ -178,3 +270,30 @@ def test_error_sentence_rejects_a_traceback() -> None:
         error_sentence(1, "", "error: x.\nTraceback (most recent call last):\n", 1, ["x"])
     with pytest.raises(AssertionError, match="internals or markup leaked"):
         error_sentence(1, "", "error: only <@U0MGR> may.\n", 1, ["x"])
+
+
+def test_the_note_names_gates_anyone_may_approve_and_unlisted_actions(tmp_path: Path) -> None:
+    config = tmp_path / "pipelines.yml"
+    config.write_text(
+        "pipelines:\n"
+        "  open:\n"
+        "    permissions: {pause: [U0DEV], unpause: [U0DEV]}\n"
+        "    phases:\n"
+        "      - {name: Staging, environments: [staging], approval: {}}\n"
+        "      - {name: Canary, environments: [production], percentage: 5,\n"
+        "         approval: {groups: [U0AAA]}}\n"
+        "      - {name: Production, environments: [production], approval: {required: 1}}\n"
+        "  guarded:\n"
+        "    permissions: {approve: [U0AAA], pause: [U0DEV], unpause: [U0DEV], skip: [U0DEV],\n"
+        "                  abort: [U0DEV], full_rollout: [U0DEV]}\n"
+        "    phases:\n"
+        "      - {name: Everywhere, environments: [staging, production], approval: {}}\n"
+    )
+    assert Cli(None, config).ok("pipelines", "check").splitlines() == [
+        "open: Staging → Canary → Production",
+        "  note: anyone may approve phase 1 ('Staging'), phase 3 ('Production') (no approval "
+        "groups, and approve is not listed in permissions)",
+        "  note: anyone may skip, abort, full_rollout (not listed in permissions)",
+        "guarded: Everywhere",
+        f"{config}: OK, 2 pipeline(s)",
+    ]

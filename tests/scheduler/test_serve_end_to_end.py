@@ -8,6 +8,7 @@ fake Slack, and the approval is a signed click sent to its HTTP endpoint.
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -44,8 +45,8 @@ members:
 pipelines:
   standard:
     channel: {CHANNEL}
-    remind_every: 2s
-    escalate_after: 4s
+    remind_every: 1m  # the release is started with 2s and 4s: see service_on
+    escalate_after: 1m
     escalate_to: ["@managers"]
     permissions:
       approve: ["@approvers"]
@@ -70,7 +71,8 @@ def test_a_release_bakes_waits_reminds_escalates_and_completes_on_its_own(
     serve_processes: ServeFactory, fake: FakeSlack, database: Database, pipelines: Path
 ) -> None:
     bot = serve_processes()
-    service = service_on(database, pipelines)
+    service = service_on(database, pipelines, remind_every=timedelta(seconds=2),
+                         escalate_after=timedelta(seconds=4))
     release = start_release(service, "new_checkout")
     assert release.id is not None and release.bake_ends_at is not None
     rid = release.id

@@ -7,6 +7,7 @@ without doing any of it twice.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -55,11 +56,10 @@ def _pipelines() -> str:
         environments: [production]
         bake: 2s
 """
-    for n in range(GATED):  # waiting for approval from the start, reminded every second
+    for n in range(GATED):  # waiting for approval from the start (reminded every second)
         text += f"""
   gated{n}:
     channel: C0GATE{n}
-    remind_every: 1s
     phases:
       - name: Everywhere
         environments: [staging, production]
@@ -85,7 +85,8 @@ def test_two_replicas_advance_each_release_once_and_send_each_message_once(
     replicas = [serve_processes("replica", ready=False) for _ in range(2)]
     for replica in replicas:
         replica.wait_ready()
-    service = service_on(database, pipelines)
+    # a file's reminders are a minute apart at least; these releases are started with 1s
+    service = service_on(database, pipelines, remind_every=timedelta(seconds=1))
     releases = {}
     for n in range(RELEASES):
         key, starter = f"flag{n:02d}", f"U0DEV{n:02d}"

@@ -22,6 +22,7 @@ from tests.support.scheduler_support import (
     ServeFactory,
     direct_messages,
     ok_timer_events,
+    once_per_database,
     replies_in,
     service_on,
     start_release,
@@ -50,10 +51,6 @@ def pipelines(tmp_path: Path) -> Path:
     return write_pipelines(tmp_path, PIPELINES)
 
 
-def _once_per_database(database: Database) -> None:
-    if database.engine.dialect.name != "sqlite":
-        pytest.skip("start-up does not depend on the database; once is enough")
-
 
 def _wall(call: Call) -> datetime:
     """When the fake received a call, on the wall clock the bot's history uses."""
@@ -63,7 +60,7 @@ def _wall(call: Call) -> datetime:
 def test_timers_run_and_messages_go_while_slack_cannot_be_asked_at_start(
     serve_processes: ServeFactory, fake: FakeSlack, database: Database, pipelines: Path
 ) -> None:
-    _once_per_database(database)
+    once_per_database(database)
     service = service_on(database, pipelines)
     release = start_release(service, "new_checkout")
     assert release.id is not None
@@ -97,7 +94,7 @@ def test_timers_run_and_messages_go_while_slack_cannot_be_asked_at_start(
 def test_a_token_slack_refuses_is_reported_in_one_sentence(
     serve_processes: ServeFactory, fake: FakeSlack, database: Database
 ) -> None:
-    _once_per_database(database)
+    once_per_database(database)
     bot = serve_processes(ready=False, SLACK_BOT_TOKEN="not-a-bot-token")
     code = bot.wait(30)
     assert code != 0

@@ -16,9 +16,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from release_bot.bot.runtime.pipelines_file import PipelinesConfig, load_pipelines
 from release_bot.bot.runtime.static_membership import StaticMembership
@@ -56,6 +58,12 @@ def wait_until(
         time.sleep(0.02)
 
 
+def once_per_database(database: Database) -> None:
+    """Skip a test of something that does not depend on the database on all but SQLite."""
+    if database.engine.dialect.name != "sqlite":
+        pytest.skip("this does not depend on the database; once is enough")
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as probe:
@@ -76,10 +84,16 @@ def write_pipelines(directory: Path, text: str) -> Path:
     return path
 
 
-def service_on(database: Database, pipelines: Path) -> ReleaseService:
-    """The service the CLI would build on the same database and pipelines file."""
+def service_on(database: Database, pipelines: Path, **faster: timedelta) -> ReleaseService:
+    """The service the CLI would build on the same database and pipelines file.
+
+    `faster` sets timings of every pipeline below what a file may say (`remind_every=2s`, where
+    a file needs at least 1m): a release keeps the pipeline it started with, so a serve process
+    then reminds at that pace, and a test sees reminders in seconds.
+    """
     config: PipelinesConfig = load_pipelines(pipelines)
-    return ReleaseService(database.uow, config.pipelines, StaticMembership(config.members))
+    chosen = {name: replace(p, **faster) for name, p in config.pipelines.items()}
+    return ReleaseService(database.uow, chosen, StaticMembership(config.members))
 
 
 def start_release(

@@ -27,6 +27,9 @@ class Membership:
     def group_ids(self, handles: Any) -> dict[str, str]:
         return {}
 
+    def unknown_groups(self) -> frozenset[str]:
+        return frozenset()
+
 
 @dataclass
 class Client:

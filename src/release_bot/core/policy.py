@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from release_bot.core.models import Action, Release
+from release_bot.core.models import Action, Pipeline, Release
 
 
 class Membership(Protocol):
@@ -22,11 +22,17 @@ def is_user_id(principal: str) -> bool:
 
 def principals_for(release: Release, action: Action) -> tuple[str, ...] | None:
     """Who may take the action on this release now; None means anyone."""
+    return allowed(release.pipeline, action, release.phase)
+
+
+def allowed(pipeline: Pipeline, action: Action, phase: int) -> tuple[str, ...] | None:
+    """Who may take the action in the pipeline's phase; None means anyone. Approval of a
+    gated phase is asked of its groups, else of `permissions.approve`."""
     if action is Action.APPROVE:
-        gate = release.current_phase.approval
+        gate = pipeline.phases[phase].approval
         if gate is not None and gate.groups:
             return gate.groups
-    listed = release.pipeline.permissions.get(action)
+    listed = pipeline.permissions.get(action)
     return listed if listed else None
 
 

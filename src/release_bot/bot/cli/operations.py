@@ -9,7 +9,8 @@ import click
 from release_bot.bot.cli.common import echo_json, friendly, pass_root
 from release_bot.bot.cli.output import outbox_data
 from release_bot.bot.runtime.compose import Root
-from release_bot.core.models import Action
+from release_bot.core.models import Action, Pipeline
+from release_bot.core.policy import allowed
 from release_bot.storage.outbox import OutboxStatus
 
 
@@ -41,10 +42,27 @@ def pipelines_check(root: Root) -> None:
     for name, pipeline in config.pipelines.items():
         phases = " → ".join(p.name for p in pipeline.phases)
         click.echo(f"{name}: {phases}")
-        unlisted = [a.value for a in Action if a not in pipeline.permissions]
-        if unlisted:
-            click.echo(f"  note: anyone may {', '.join(unlisted)} (not listed in permissions)")
+        for note in _open_to_anyone(pipeline):
+            click.echo(f"  note: anyone may {note}")
     click.echo(f"{root.settings.release_bot_config}: OK, {len(config.pipelines)} pipeline(s)")
+
+
+def _open_to_anyone(pipeline: Pipeline) -> list[str]:
+    """What anyone may do in the pipeline: actions it does not list, gates nobody is named for."""
+    notes = []
+    gates = [
+        f"phase {index + 1} ('{phase.name}')"
+        for index, phase in enumerate(pipeline.phases)
+        if phase.approval is not None and allowed(pipeline, Action.APPROVE, index) is None
+    ]
+    if gates:
+        notes.append(f"approve {', '.join(gates)} (no approval groups, and approve is not "
+                     "listed in permissions)")
+    others = [a for a in Action if a is not Action.APPROVE]
+    unlisted = [a.value for a in others if allowed(pipeline, a, 0) is None]
+    if unlisted:
+        notes.append(f"{', '.join(unlisted)} (not listed in permissions)")
+    return notes
 
 
 @click.command("serve")

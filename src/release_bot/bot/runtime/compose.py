@@ -73,7 +73,8 @@ class Root:
         """Everything `serve` runs, on this database and pipelines file."""
         from release_bot.bot.runtime.serve import Runtime
 
-        return Runtime(self.settings, self.database(), self.pipelines)
+        pipelines = self.pipelines  # before the database, so that a broken file changes nothing
+        return Runtime(self.settings, self.database(), pipelines)
 
     def close(self) -> None:
         """Close the database's pooled connections, if it was opened."""

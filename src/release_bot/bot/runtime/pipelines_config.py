@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from release_bot.core.models import Pipeline
+
+# a place in the file: the keys and indexes leading to it, like ("pipelines", "fast", "phases", 0)
+Place = tuple[Any, ...]
+# what is wrong at a place, as a sentence saying what to write instead
+Problem = tuple[Place, str]
 
 
 class PipelinesFileError(Exception):

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,30 +19,86 @@ from pydantic import (
 )
 
 from release_bot.bot.runtime.pipelines_config import PipelinesConfig, PipelinesFileError
+from release_bot.bot.runtime.pipelines_report import report, validation_problems
+from release_bot.bot.runtime.pipelines_rules import unworkable
+from release_bot.bot.runtime.pipelines_yaml import read_yaml
 from release_bot.core.durations import parse_duration
 from release_bot.core.models import Action, ApprovalGate, Phase, Pipeline
+from release_bot.core.quoting import shown
 
-PRINCIPAL = re.compile(r"^(@[a-z0-9][a-z0-9._-]*|S[A-Z0-9]+|[UW][A-Z0-9]+)$")
-Duration = Annotated[
-    timedelta, BeforeValidator(lambda v: v if isinstance(v, timedelta) else parse_duration(v))
-]
+GROUP = re.compile(r"@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{1,40}")
+USER = re.compile(r"[UW][A-Z0-9]{1,40}")
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
-def _principal(value: Any) -> Any:
-    if isinstance(value, str) and not PRINCIPAL.match(value):
-        raise ValueError(
-            f"'{value}' is not a user group handle (@name), a group id (S…) or a user id (U…)"
-        )
+def _checked(test: Callable[[str], bool], why: str) -> Callable[[str], str]:
+    """A validator that lets text through when test(text) holds, else says why."""
+
+    def check(value: str) -> str:
+        if not test(value):
+            raise ValueError(why.format(shown(value)))
+        return value
+
+    return check
+
+
+def _listed(why: str) -> Callable[[list[Any]], list[Any]]:
+    """A validator that refuses an empty list, saying why."""
+
+    def check(value: list[Any]) -> list[Any]:
+        if not value:
+            raise ValueError(why)
+        return value
+
+    return check
+
+
+def _once_each(value: list[str]) -> list[str]:
+    twice = next((item for i, item in enumerate(value) if item in value[:i]), None)
+    if twice is not None:
+        raise ValueError(f"'{shown(twice)}' is listed twice: list each environment once")
     return value
 
 
-Principal = Annotated[str, BeforeValidator(_principal)]
+WHO = "a user group handle (@name), a group id (S…) or a user id (U…)"
+Principal = Annotated[str, AfterValidator(_checked(
+    lambda v: bool(GROUP.fullmatch(v) or USER.fullmatch(v)), "'{}' is not " + WHO))]
+Group = Annotated[str, AfterValidator(_checked(
+    lambda v: bool(GROUP.fullmatch(v)), "'{}' is not a group: write @name or an S… id"))]
+User = Annotated[str, AfterValidator(_checked(
+    lambda v: bool(USER.fullmatch(v)), "'{}' is not a user id: write U… or W… ids"))]
+Text = Annotated[str, AfterValidator(_checked(
+    lambda v: 0 < len(v) <= 200 and v.isprintable() and v.strip() == v,
+    "'{}' is not usable here: write up to 200 printable characters on one line, "
+    "without spaces around them"))]
+Name = Annotated[str, AfterValidator(_checked(
+    lambda v: 0 < len(v) <= 60 and v.isprintable() and v.strip() == v,
+    "'{}' is not usable as a name: write up to 60 printable characters on one line, "
+    "without spaces around them"))]
+Identifier = Annotated[str, AfterValidator(_checked(
+    lambda v: bool(IDENTIFIER.fullmatch(v)),
+    "'{}' is not usable as a name here: write up to 63 letters, digits, '.', '_' or '-', "
+    "starting with a letter or digit, such as production"))]
+Bake = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, timedelta(0)))]
+Interval = Annotated[timedelta, BeforeValidator(
+    lambda v: parse_duration(v, timedelta(minutes=1)))]
+PermissionList = Annotated[list[Principal], AfterValidator(_listed(
+    "an empty list would let anyone do it: remove the line to let anyone, or list who may "
+    "(@name, S… or U…)"))]
+GroupList = Annotated[list[Principal], AfterValidator(_listed(
+    "an empty list would ask nobody: remove 'groups' to ask those of permissions.approve "
+    "(or anyone), or list who may approve"))]
+MatchValues = Annotated[
+    list[Text],
+    BeforeValidator(lambda v: [v] if isinstance(v, str) else v),
+    AfterValidator(_listed("an empty list matches nobody: list the values to match")),
+]
 
 
 def _action_name(value: str) -> str:
     if _action(value) is None:
         known = ", ".join(a.value for a in Action)
-        raise ValueError(f"unknown action '{value}' (known: {known})")
+        raise ValueError(f"unknown action '{shown(value)}' (known: {known})")
     return value
 
 
@@ -52,36 +107,38 @@ ActionName = Annotated[str, AfterValidator(_action_name)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Known settings only, and no quiet conversions: `true` is not 1, `5` is not text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ApprovalSpec(_Strict):
     """`approval:` of a phase."""
 
-    groups: list[Principal] = []
-    required: int = Field(1, ge=1)
+    groups: GroupList = []
+    required: int = Field(1, ge=1, le=100)
 
 
 class PhaseSpec(_Strict):
     """One entry of `phases:`."""
 
-    name: str = Field(min_length=1, max_length=60)
-    environments: list[str] = Field(min_length=1)
-    percentage: float | None = Field(None, ge=0, le=100)
-    match: dict[str, str | list[str]] = {}
+    name: Name
+    environments: Annotated[list[Identifier], AfterValidator(_once_each)] = Field(min_length=1)
+    percentage: float | None = Field(None, ge=0, le=100, allow_inf_nan=False)
+    match: dict[Text, MatchValues] = {}
     approval: ApprovalSpec | None = None
-    bake: Duration = timedelta(0)
+    bake: Bake = timedelta(0)
 
 
 class PipelineSpec(_Strict):
     """One entry of `pipelines:`."""
 
-    channel: str | None = None
+    channel: Text | None = None
     allow_self_approval: bool = False
-    remind_every: Duration = timedelta(hours=4)
-    escalate_after: Duration = timedelta(hours=24)
+    remind_every: Interval = timedelta(hours=4)
+    escalate_after: Interval = timedelta(hours=24)
     escalate_to: list[Principal] = []
-    permissions: dict[ActionName, list[Principal]] = {}
+    permissions: dict[ActionName, PermissionList] = {}
     phases: list[PhaseSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -89,15 +146,20 @@ class PipelineSpec(_Strict):
         names = [p.name for p in self.phases]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
-            raise ValueError(f"phase names must be unique; repeated: {', '.join(twice)}")
+            repeated = ", ".join(shown(n) for n in twice)
+            raise ValueError(f"phase names must be unique; repeated: {repeated}")
         return self
 
 
 class PipelinesFileSpec(_Strict):
     """The whole file."""
 
-    members: dict[Principal, list[Principal]] = {}
-    pipelines: dict[str, PipelineSpec] = Field(min_length=1)
+    members: dict[Group, list[User]] = {}
+    pipelines: dict[Identifier, PipelineSpec] = Field(min_length=1)
+
+
+SETTINGS = sorted({name for spec in (ApprovalSpec, PhaseSpec, PipelineSpec, PipelinesFileSpec)
+                   for name in spec.model_fields})
 
 
 def _action(name: str) -> Action | None:
@@ -113,7 +175,7 @@ def _to_core(name: str, spec: PipelineSpec) -> Pipeline:
             name=p.name,
             environments=tuple(p.environments),
             percentage=p.percentage,
-            match={k: tuple(v) if isinstance(v, list) else (v,) for k, v in p.match.items()},
+            match={k: tuple(v) for k, v in p.match.items()},
             approval=ApprovalGate(tuple(p.approval.groups), p.approval.required)
             if p.approval
             else None,
@@ -134,115 +196,27 @@ def _to_core(name: str, spec: PipelineSpec) -> Pipeline:
     )
 
 
-def _lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out.setdefault(path, node.start_mark.line + 1)  # a mapping value: keep its key's line
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            out[(*path, key.value)] = key.start_mark.line + 1
-            _lines(value, (*path, key.value), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _lines(item, (*path, index), out)
-
-
-def _duplicate_key(node: yaml.Node) -> yaml.Node | None:
-    """The first key written twice in one mapping (YAML loaders silently keep the last)."""
-    if isinstance(node, yaml.MappingNode):
-        seen = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value in seen:
-                return key
-            seen.add(key.value)
-            if (found := _duplicate_key(value)) is not None:
-                return found
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            if (found := _duplicate_key(item)) is not None:
-                return found
-    return None
-
-
-def _place(loc: tuple[Any, ...], data: Any) -> str:
-    parts, node = [], data
-    for i, key in enumerate(loc):
-        if i == 1 and loc[0] == "pipelines":
-            parts.append(f"pipeline '{key}'")
-        elif isinstance(key, int) and i >= 1 and loc[i - 1] == "phases":
-            name = (
-                node[key].get("name")
-                if isinstance(node, list) and key < len(node) and isinstance(node[key], dict)
-                else None
-            )
-            parts.append(f"phase {key + 1}" + (f" ('{name}')" if name else ""))
-        elif not (key in ("pipelines", "phases") and i + 1 < len(loc)):
-            parts.append(str(key))
-        node = node[key] if isinstance(node, dict | list) and _has(node, key) else None
-    return ", ".join(parts) or "top level"
-
-
-def _has(node: dict[Any, Any] | list[Any], key: Any) -> bool:
-    return key in node if isinstance(node, dict) else isinstance(key, int) and key < len(node)
-
-
-def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """Parse once: the node tree (for line numbers) and the plain data built from it. libyaml
-    is used when present (ten times faster); a file it refuses is parsed again in Python, whose
-    error messages are the ones we show."""
-    loaders: list[Callable[[str], Any]] = [yaml.SafeLoader]
-    if getattr(yaml, "__with_libyaml__", False):
-        loaders.insert(0, yaml.CSafeLoader)
-    for number, loader_class in enumerate(loaders, start=1):
-        loader = loader_class(text)
-        try:
-            root = loader.get_single_node()
-            return root, None if root is None else loader.construct_document(root)
-        except yaml.YAMLError:
-            if number == len(loaders):
-                raise
-        finally:
-            loader.dispose()
-    raise AssertionError("unreachable")
-
-
 def parse_pipelines(text: str, source: str = "pipelines.yml") -> PipelinesConfig:
     """Validate pipelines YAML text and build core pipelines; PipelinesFileError on any problem."""
+    document = read_yaml(text, source)
+    if not isinstance(document.data, dict):
+        raise PipelinesFileError(
+            f"{source}:{document.line(())}: expected a mapping with a 'pipelines:' key"
+        )
     try:
-        root, data = _parse_yaml(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        problem = getattr(error, "problem", None) or str(error)
-        raise PipelinesFileError(f"{where}: not valid YAML: {problem}") from None
-    if not isinstance(data, dict):
-        raise PipelinesFileError(f"{source}: expected a mapping with a 'pipelines:' key")
-    lines: dict[tuple[Any, ...], int] = {}
-    if root is not None:
-        twice = _duplicate_key(root)
-        if twice is not None:
-            raise PipelinesFileError(
-                f"{source}:{twice.start_mark.line + 1}: '{twice.value}' is given twice "
-                "in the same place"
-            )
-        _lines(root, (), lines)
-    try:
-        spec = PipelinesFileSpec.model_validate(data)
+        spec = PipelinesFileSpec.model_validate(document.data)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            loc = tuple(part for part in item["loc"] if not str(part).startswith("function-"))
-            loc = tuple(p for p in loc if p not in ("str", "list[str]", "timedelta", "[key]"))
-            line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 1)
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "extra_forbidden":
-                message = "not a known setting here (misspelt or misplaced?)"
-            elif item["type"] == "missing":
-                message = "is required but missing"
-            problems.append(f"{source}:{line}: {_place(loc, data)}: {message}")
-        raise PipelinesFileError("\n".join(problems)) from None
-    return PipelinesConfig(
+        raise PipelinesFileError(
+            report(validation_problems(error, SETTINGS), document, source)
+        ) from None
+    config = PipelinesConfig(
         pipelines={name: _to_core(name, p) for name, p in spec.pipelines.items()},
         members={group: frozenset(users) for group, users in spec.members.items()},
     )
+    problems = unworkable(config)
+    if problems:
+        raise PipelinesFileError(report(problems, document, source))
+    return config
 
 
 def load_pipelines(path: Path) -> PipelinesConfig:
@@ -253,6 +227,12 @@ def load_pipelines(path: Path) -> PipelinesConfig:
         raise PipelinesFileError(
             f"{path}: no such file — create it (see pipelines.example.yml) "
             "or point RELEASE_BOT_CONFIG at yours"
+        ) from None
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        raise PipelinesFileError(
+            f"{path}:{line}: not UTF-8 text (byte {error.object[error.start]:#04x}): "
+            "save the file as UTF-8"
         ) from None
     except OSError as error:
         raise PipelinesFileError(f"{path}: cannot be read: {error.strerror}") from None

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from release_bot.bot.runtime.compose import build_service
+from release_bot.bot.runtime.group_check import check_handles
 from release_bot.bot.runtime.http import serve_http, wsgi_app
 from release_bot.bot.runtime.pipelines_config import PipelinesConfig
 from release_bot.bot.runtime.settings import Secret, Settings
@@ -132,6 +133,10 @@ class Runtime:
         self.start_background()
         try:
             self.app = app = self.app or self._app_once_slack_answers()
+            threading.Thread(
+                target=check_handles, args=(self.config, self.membership), daemon=True,
+                name="check-user-groups",
+            ).start()
             app_token = self.settings.slack_app_token
             if app_token is not None:
                 from slack_bolt.adapter.socket_mode import SocketModeHandler

@@ -10,7 +10,7 @@ from typing import Any
 from release_bot.bot.slack.ids import Target
 from release_bot.bot.slack.membership import SlackMembership
 from release_bot.bot.slack.views import ReleaseSnapshot
-from release_bot.core.models import Command, Release
+from release_bot.core.models import Action, Command, Release
 from release_bot.core.service import ReleaseService
 
 
@@ -41,12 +41,15 @@ class SlackContext:
         flag, versions, _ = self.service.flag(release.flag_key)
         handles = {g for p in release.pipeline.phases if p.approval for g in p.approval.groups}
         handles.update(release.pipeline.escalate_to)
+        handles.update(release.pipeline.permissions.get(Action.APPROVE, ()))
+        mentions = self.membership.group_ids(sorted(h for h in handles if h.startswith("@")))
         return ReleaseSnapshot(
             release=release,
             kind=flag.kind,
             old_value=versions[release.from_version].value,
             new_value=versions[release.to_version].value,
-            mentions=self.membership.group_ids(sorted(h for h in handles if h.startswith("@"))),
+            mentions=mentions,
+            unknown_groups=self.membership.unknown_groups() & handles,
         )
 
     def act(self, target: Target, user: str, reason: str | None = None) -> None:

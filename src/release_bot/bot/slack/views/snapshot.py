@@ -15,7 +15,8 @@ class ReleaseSnapshot:
 
     `mentions` maps a group handle (`@release-approvers`) to its Slack id (`S0123`) so that it
     can be mentioned as `<!subteam^S0123>`; a handle without an id is shown as plain `@handle`.
-    `permalink` links to the release's status message, when it is known.
+    `permalink` links to the release's status message, when it is known. `unknown_groups` are
+    the handles among them that Slack said it knows no user group by.
     """
 
     release: Release
@@ -24,6 +25,7 @@ class ReleaseSnapshot:
     new_value: Any
     mentions: Mapping[str, str] = field(default_factory=dict)
     permalink: str | None = None
+    unknown_groups: frozenset[str] = frozenset()
 
     @property
     def release_id(self) -> int:

@@ -22,8 +22,8 @@ from release_bot.core.machine import (
     bake_left,
     effect_sentence,
 )
-from release_bot.core.models import FlagKind, Phase, PhaseStatus, Release, ReleaseState
-from release_bot.core.policy import is_user_id
+from release_bot.core.models import Action, FlagKind, Phase, PhaseStatus, Release, ReleaseState
+from release_bot.core.policy import allowed, is_user_id
 from release_bot.core.sentences import Sentence, Words
 
 SECTION_LIMIT = 3000
@@ -264,7 +264,7 @@ def state_line(snap: ReleaseSnapshot, now: datetime) -> str:
     if release.state is ReleaseState.AWAITING_APPROVAL:
         return (
             f"{emoji} *Waiting for approval* of phase {current} — "
-            f"{approval_progress(snap, release.phase)}"
+            f"{approval_progress(snap, release.phase)}{nobody_can_approve(snap)}"
         )
     if release.state is ReleaseState.BAKING:
         if release.bake_ends_at is None:
@@ -287,6 +287,20 @@ def state_line(snap: ReleaseSnapshot, now: datetime) -> str:
                  else f"version {release.to_version}")
         return f"{emoji} *Completed*{ended} — {value} is now the base value in {envs}"
     return f"{emoji} *Aborted*{ended} — every environment serves its pre-release value again"
+
+
+def nobody_can_approve(snap: ReleaseSnapshot) -> str:
+    """A warning when everyone who may approve the current phase is a user group Slack does
+    not know; empty otherwise."""
+    release = snap.release
+    principals = allowed(release.pipeline, Action.APPROVE, release.phase)
+    if not principals or not all(p in snap.unknown_groups for p in principals):
+        return ""
+    return (
+        f"\n:warning: Nobody can approve: Slack knows no user group "
+        f"{join_words([safe(p) for p in principals])}. Create it in Slack, or abort and "
+        "correct the pipelines file."
+    )
 
 
 def short_state(snap: ReleaseSnapshot, now: datetime) -> str:
