@@ -23,7 +23,7 @@ OVERFLOW_VALUE_LIMIT = 150
 VALUES: list[Carried] = [
     Target(Action.FULL_ROLLOUT, 2**40, 99),
     ReleaseRef(7),
-    HistoryPage("team:new_checkout", 3),
+    HistoryPage("team.new-checkout_2", 3),
     Confirmation(Target(Action.ABORT, 1, 0), "C0RELEASE", "1700000000.000100"),
     Confirmation(Target(Action.PAUSE, 1, 2), None, None),
 ]
