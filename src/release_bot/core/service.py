@@ -39,7 +39,9 @@ from release_bot.core.values import check_value
 FLAG_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 CAS_ATTEMPTS = 20
 SWEEP_CHUNK = 100
-MAX_ID = 2**63 - 1  # ids are 64-bit; a larger one names no release on any database
+# ids are the schema's INTEGER column: 32-bit on Postgres, which refuses a larger one outright;
+# beyond it an id names no release, on every database alike
+MAX_ID = 2**31 - 1
 
 _Finder = Callable[[ReleaseRepository, int], Sequence[Release]]
 _Step = Callable[[Release, datetime], Transition | None]
