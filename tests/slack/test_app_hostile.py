@@ -115,7 +115,7 @@ def test_commands_with_odd_numbers_and_values_are_answered_with_a_sentence(
     cases = {
         "status ²": "There is no flag `²`",
         "status 99999999999999999999999": "There is no release #99999999999999999999999",
-        "status " + "9" * 4301: "release numbers have at most 19 digits",
+        "status " + "9" * 4301: "release numbers have at most",
         "history " + "x" * 300: "a key is letters, digits",
         f"start {FLAG} " + "[" * 5000: "nested more than 32 levels",
         f"start {FLAG} " + "9" * 4301: "too large",

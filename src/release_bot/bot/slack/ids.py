@@ -17,7 +17,7 @@ from release_bot.core.sentences import say
 from release_bot.core.service import FLAG_KEY, MAX_ID
 
 SHOWN_LIMIT = 60  # characters of an unreadable value quoted back
-ID_DIGITS = 19  # digits of the largest 64-bit number
+ID_DIGITS = len(str(MAX_ID))  # digits of the largest release number or phase
 SLACK_ID = re.compile(r"[A-Z0-9]{1,64}")  # users, channels: capitals and digits
 MESSAGE_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")  # a message's `ts`, as Slack writes it
 
