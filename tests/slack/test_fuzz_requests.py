@@ -74,11 +74,6 @@ class Fuzz:
         self.seen += 1
         return answer
 
-    def report(self, what: str) -> None:
-        """Print how many inputs the property saw, and check it saw them all."""
-        print(f"\n{what}: {self.seen} generated inputs")
-        assert self.seen >= EXAMPLES
-
 
 def reply_to(user: str, tag: str) -> Callable[[Call], bool]:
     """Recognises a reply to `user`: via the response_url `tag`, ephemeral, DM or a modal."""
@@ -102,22 +97,24 @@ def fuzz(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> Fuzz:
     return Fuzz(bot, caplog)
 
 
+def fuzzed(fuzz: Fuzz, what: str, example: Callable[[st.DataObject], None]) -> None:
+    """Run `example` on EXAMPLES generated inputs; print how many it saw, and check them all."""
+    FUZZ(given(data=st.data())(example))()
+    print(f"\n{what}: {fuzz.seen} generated inputs")
+    assert fuzz.seen >= EXAMPLES
+
+
 def test_slash_commands(fuzz: Fuzz) -> None:
-    @FUZZ
-    @given(text=slack_fuzz.slash_texts())
-    def typed(text: str) -> None:
-        user = fuzz.person()
+    def typed(data: st.DataObject) -> None:
+        user, text = fuzz.person(), data.draw(slack_fuzz.slash_texts())
         tag = f"slash-{user}"
         fuzz.check(lambda: fuzz.bot.slash(user, text, reply_to=tag, trigger_id=tag,
                                           timeout=SLACK_TIMEOUT), reply_to(user, tag))
 
-    typed()
-    fuzz.report("slash commands")
+    fuzzed(fuzz, "slash commands", typed)
 
 
 def test_clicks(fuzz: Fuzz) -> None:
-    @FUZZ
-    @given(data=st.data())
     def clicked(data: st.DataObject) -> None:
         user = fuzz.person()
         tag = f"click-{user}"
@@ -126,13 +123,10 @@ def test_clicks(fuzz: Fuzz) -> None:
                             reply_to(user, tag))
         assert answer.status == 200
 
-    clicked()
-    fuzz.report("block_actions clicks")
+    fuzzed(fuzz, "block_actions clicks", clicked)
 
 
 def test_modal_submissions(fuzz: Fuzz) -> None:
-    @FUZZ
-    @given(data=st.data())
     def submitted(data: st.DataObject) -> None:
         user = fuzz.person()
         payload = data.draw(slack_fuzz.submissions(user))
@@ -140,13 +134,10 @@ def test_modal_submissions(fuzz: Fuzz) -> None:
                             reply_to(user, "-"))
         assert answer.status == 200
 
-    submitted()
-    fuzz.report("view_submission forms")
+    fuzzed(fuzz, "view_submission forms", submitted)
 
 
 def test_events(fuzz: Fuzz) -> None:
-    @FUZZ
-    @given(data=st.data())
     def delivered(data: st.DataObject) -> None:
         user = fuzz.person()
         event = data.draw(slack_fuzz.events(user))
@@ -158,20 +149,17 @@ def test_events(fuzz: Fuzz) -> None:
         fuzz.check(lambda: fuzz.bot.event(event, timeout=SLACK_TIMEOUT),
                    published if home else None)
 
-    delivered()
-    fuzz.report("events")
+    fuzzed(fuzz, "events", delivered)
 
 
 def test_bodies_of_any_shape(fuzz: Fuzz) -> None:
-    @FUZZ
-    @given(body=slack_fuzz.envelopes(), as_form=st.booleans())
-    def posted(body: str, as_form: bool) -> None:
-        if as_form:
+    def posted(data: st.DataObject) -> None:
+        body = data.draw(slack_fuzz.envelopes())
+        if data.draw(st.booleans()):
             sent = urllib.parse.urlencode({"payload": body})
             content_type = "application/x-www-form-urlencoded"
         else:
             sent, content_type = body, "application/json"
         fuzz.check(lambda: fuzz.bot.post(sent, content_type, timeout=SLACK_TIMEOUT), None)
 
-    posted()
-    fuzz.report("bodies of any shape")
+    fuzzed(fuzz, "bodies of any shape", posted)
