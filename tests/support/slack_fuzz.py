@@ -23,7 +23,8 @@ form_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
 # Text a JSON body can carry: lone surrogates and NUL included.
 any_text = st.text(max_size=40)
 
-EDGES = [str(2**63 - 1), str(2**63), str(2**64), "0" * 25 + "1"]  # around 64 bits
+EDGES = [str(2**31 - 1), str(2**31), str(2**63 - 1), str(2**63), str(2**64),  # ids, numbers
+         "0" * 25 + "1"]
 numbers = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.sampled_from(EDGES),
