@@ -55,7 +55,8 @@ def bare_app_latencies(fake: FakeSlack, clicks: int) -> list[float]:
     def only_ack(ack: Ack) -> None:
         ack()
 
-    server = create_server(wsgi_app(app, lambda: True), host="127.0.0.1", port=0, threads=8)
+    server = create_server(wsgi_app(app, lambda: True, SIGNING_SECRET), host="127.0.0.1",
+                           port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     probe = SlackRequests(f"http://127.0.0.1:{server.effective_port}", fake)

@@ -17,13 +17,14 @@ from release_bot.bot.slack.ids import (
 from release_bot.bot.slack.views.texts import mrkdwn_of
 from release_bot.core.errors import Kind
 from release_bot.core.models import Action
+from release_bot.core.service import MAX_ID
 
 OVERFLOW_VALUE_LIMIT = 150
 
 VALUES: list[Carried] = [
-    Target(Action.FULL_ROLLOUT, 2**40, 99),
+    Target(Action.FULL_ROLLOUT, MAX_ID, 99),
     ReleaseRef(7),
-    HistoryPage("team:new_checkout", 3),
+    HistoryPage("team.new-checkout_2", 3),
     Confirmation(Target(Action.ABORT, 1, 0), "C0RELEASE", "1700000000.000100"),
     Confirmation(Target(Action.PAUSE, 1, 2), None, None),
 ]
@@ -62,6 +63,12 @@ MALFORMED: list[tuple[type[Carried], object]] = [
     (Confirmation, "not json"),
     (Confirmation, '{"target": 5}'),
     (Confirmation, '{"target": "pause:1:1", "ts": ["1"]}'),
+    (Target, f"approve:{MAX_ID + 1}:1"),  # beyond what the app writes (and a database keeps)
+    (Target, "approve:1:" + "9" * 4301),  # more digits than int() takes
+    (ReleaseRef, ["42"]),
+    (Confirmation, "[" * 5000),  # deeper than Python's JSON parser goes
+    (Confirmation, '{"target": "pause:1:1", "channel": "\\ud800"}'),
+    (Confirmation, '{"target": "pause:1:1", "ts": "<!here>"}'),
 ]
 
 

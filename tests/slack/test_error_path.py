@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from slack_bolt import BoltRequest
+from slack_sdk.webhook import WebhookResponse
 
-from release_bot.bot.slack.errors import FAULT, form_errors, guarded
+from release_bot.bot.slack.errors import FAULT, form_answer, guarded
 from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId, Target
 from release_bot.bot.slack.middleware import CONTEXT_KEY
 from release_bot.core.errors import InvalidInput, NotFound
@@ -29,8 +30,9 @@ class Recorder:
         self.said: list[dict[str, Any]] = []
         self.updated: list[dict[str, Any]] = []
 
-    def __call__(self, **kwargs: Any) -> None:
+    def __call__(self, **kwargs: Any) -> Any:
         self.said.append(kwargs)
+        return WebhookResponse(url="", status_code=200, body="ok", headers={})
 
     def chat_update(self, **kwargs: Any) -> None:
         self.updated.append(kwargs)
@@ -92,15 +94,32 @@ def test_an_unexpected_exception_is_logged_and_answered_with_one_sentence(
     assert logged.exc_info is not None and "database on fire" in str(logged.exc_info[1])
 
 
-def test_a_form_shows_a_refusal_next_to_the_field_it_is_about() -> None:
-    start_form = {"type": "view_submission", "view": {"callback_id": CallbackId.START_RELEASE}}
-    confirm = {"type": "view_submission", "view": {"callback_id": CallbackId.CONFIRM_ACTION}}
+def submitted(callback_id: str, *fields: BlockId) -> dict[str, Any]:
+    """A view_submission of a form holding these input blocks."""
+    values = {field.value: {"input": {"type": "plain_text_input", "value": "x"}}
+              for field in fields}
+    return {"type": "view_submission",
+            "view": {"callback_id": callback_id, "state": {"values": values}}}
 
-    assert form_errors(start_form, InvalidInput("`yes` is not JSON")) == {
+
+def test_a_form_shows_a_refusal_next_to_the_field_it_is_about() -> None:
+    start_form = submitted(CallbackId.START_RELEASE, BlockId.START_FLAG, BlockId.START_VALUE)
+    abort = submitted(CallbackId.CONFIRM_ACTION, BlockId.REASON)
+
+    assert form_answer(start_form, InvalidInput("`yes` is not JSON")) == {
         "response_action": "errors", "errors": {BlockId.START_VALUE.value: "`yes` is not JSON"}}
-    assert form_errors(start_form, NotFound("There is no flag `x`."))["errors"] == {
+    assert form_answer(start_form, NotFound("There is no flag `x`."))["errors"] == {
         BlockId.START_FLAG.value: "There is no flag `x`."}
-    assert form_errors(confirm, KeyError("boom"))["errors"] == {BlockId.REASON.value: FAULT}
+    assert form_answer(abort, KeyError("boom"))["errors"] == {BlockId.REASON.value: FAULT}
+
+
+def test_a_form_without_the_field_turns_into_the_sentence() -> None:
+    pause = submitted(CallbackId.CONFIRM_ACTION)
+
+    answer = form_answer(pause, NotFound("There is no release #9."))
+
+    assert answer["response_action"] == "update"
+    assert answer["view"]["blocks"][0]["text"]["text"] == "There is no release #9."
 
 
 # --- through the running app ---------------------------------------------------------------

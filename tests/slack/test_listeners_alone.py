@@ -6,10 +6,8 @@ when all is well is checked here against an in-memory core service.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from slack_bolt import Ack
+from slack_bolt import BoltContext
 
 from release_bot.bot.slack.ids import BlockId, Confirmation, ReleaseRef, Target
 from release_bot.bot.slack.listeners.actions import approve, show_status
@@ -79,22 +77,26 @@ def test_the_confirmation_asks_the_core_whether_a_reason_is_missing(
     state = {"values": {BlockId.REASON.value: {"reason_input": {"value": reason}}}}
     passed: list[None] = []
 
-    answer = reason_given(ack=Ack(), confirmation=Confirmation(Target(action, 1, 0), None, None),
-                          view={"state": state}, next_=lambda: passed.append(None))
+    def confirm() -> None:
+        reason_given(confirmation=Confirmation(Target(action, 1, 0), None, None),
+                     view={"state": state}, next_=lambda: passed.append(None))
 
     if sent_back:
-        assert answer is not None and answer.body
-        assert "Abort needs a reason" in answer.body and passed == []
+        with pytest.raises(RuleBroken, match="Abort needs a reason"):
+            confirm()
+        assert passed == []
     else:
-        assert answer is None and passed == [None]
+        confirm()
+        assert passed == [None]
 
 
 def test_release_help_is_answered_privately() -> None:
-    said: list[dict[str, Any]] = []
+    client = Client()
+    command = {"text": "deploy", "user_id": ALICE, "channel_id": "C0HERE"}
 
-    release_command(release_bot=World().ctx, command={"text": "deploy", "user_id": ALICE},
-                    client=Client(), respond=lambda **kw: said.append(kw))
+    release_command(release_bot=World().ctx, command=command, body=command,
+                    context=BoltContext(user_id=ALICE, channel_id="C0HERE"), client=client)
 
-    [answer] = said
-    assert answer["response_type"] == "ephemeral"
+    [answer] = client.ephemeral
+    assert (answer["channel"], answer["user"]) == ("C0HERE", ALICE)
     assert answer["text"].startswith("I don't know `/release deploy`. Usage: /release help")

@@ -199,9 +199,7 @@ def open_confirmation(
 
 
 def reason_values(reason: str | None) -> dict[str, dict[str, Any]]:
-    """The modal state for an abort reason (empty when there is none)."""
-    if reason is None:
-        return {}
+    """The state of an abort form: its reason input, `null` as Slack sends it when left empty."""
     return {
         BlockId.REASON.value: {InputId.REASON.value: {"type": "plain_text_input", "value": reason}}
     }
@@ -213,7 +211,9 @@ def confirm(
     """Pick an action from ⋯ and submit the confirmation modal (with a reason for abort)."""
     view = open_confirmation(bot, user, target, status)
     assert view["callback_id"] == CallbackId.CONFIRM_ACTION.value
-    return bot.submit(user, view["callback_id"], view["private_metadata"], reason_values(reason))
+    asks = any(b.get("block_id") == BlockId.REASON.value for b in view["blocks"])
+    values = reason_values(reason) if asks else {}
+    return bot.submit(user, view["callback_id"], view["private_metadata"], values)
 
 
 def to_approval(bot: RunningBot, status: StatusMessage, user: str = DEV) -> Release:

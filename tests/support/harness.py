@@ -83,9 +83,10 @@ class SlackRequests:
         body: str,
         content_type: str,
         *,
-        timestamp: int | None = None,
+        timestamp: int | str | None = None,
         signature: str | None = None,
         path: str = "/slack/events",
+        timeout: float = 10,
     ) -> Response:
         """POST a body signed with the signing secret (or with the given forged values)."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -100,21 +101,21 @@ class SlackRequests:
                 "X-Slack-Signature": sig,
             },
         )
-        return self._send(request)
+        return self._send(request, timeout)
 
     def get(self, path: str) -> Response:
         """A plain GET."""
         return self._send(urllib.request.Request(self.url + path))
 
     @staticmethod
-    def _send(request: urllib.request.Request) -> Response:
+    def _send(request: urllib.request.Request, timeout: float = 10) -> Response:
         try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
                 return Response(answer.status, answer.read())
         except urllib.error.HTTPError as error:
             return Response(error.code, error.read())
 
-    def interactive(self, payload: Mapping[str, Any], **kwargs: Any) -> Response:
+    def interactive(self, payload: Any, **kwargs: Any) -> Response:
         """An interactivity request: form-encoded `payload=<json>`."""
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded", **kwargs)
@@ -186,8 +187,8 @@ class SlackRequests:
             }
         )
 
-    def slash(self, user: str, text: str, reply_to: str = "command") -> Response:
-        """A `/release` slash command."""
+    def slash(self, user: str, text: str, reply_to: str = "command", **kwargs: Any) -> Response:
+        """A `/release` slash command (`trigger_id=…` to know the modals it opens)."""
         body = urllib.parse.urlencode(
             {
                 "token": "legacy",
@@ -198,12 +199,12 @@ class SlackRequests:
                 "text": text,
                 "api_app_id": "A0APP",
                 "response_url": self.fake.response_url(reply_to),
-                "trigger_id": f"trigger-{user}-{time.monotonic_ns()}",
+                "trigger_id": kwargs.pop("trigger_id", f"trigger-{user}-{time.monotonic_ns()}"),
             }
         )
-        return self.post(body, "application/x-www-form-urlencoded")
+        return self.post(body, "application/x-www-form-urlencoded", **kwargs)
 
-    def event(self, event: Mapping[str, Any]) -> Response:
+    def event(self, event: Mapping[str, Any], **kwargs: Any) -> Response:
         """An Events API delivery."""
         body = json.dumps(
             {
@@ -216,7 +217,7 @@ class SlackRequests:
                 "event": dict(event),
             }
         )
-        return self.post(body, "application/json")
+        return self.post(body, "application/json", **kwargs)
 
 
 
@@ -234,7 +235,8 @@ class RunningBot(SlackRequests):
         self.runtime = Runtime(settings, database, parse_pipelines(pipelines))
         self.service = self.runtime.service
         self.server = create_server(
-            wsgi_app(self.runtime.app, database.ping), host="127.0.0.1", port=0, threads=8
+            wsgi_app(self.runtime.app, database.ping, SIGNING_SECRET), host="127.0.0.1", port=0,
+            threads=8,
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

@@ -33,9 +33,14 @@ class Membership:
 
 @dataclass
 class Client:
-    """The two Web API methods show_status uses, recorded."""
+    """The Web API methods show_status and a private reply use, recorded."""
 
     opened: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: list[dict[str, Any]] = field(default_factory=list)
+
+    def chat_postEphemeral(self, **params: Any) -> dict[str, Any]:
+        self.ephemeral.append(params)
+        return {"ok": True}
 
     def chat_getPermalink(self, channel: str, message_ts: str) -> dict[str, Any]:
         assert (channel, message_ts) == STATUS_AT

@@ -143,7 +143,8 @@ class Runtime:
 
                 SocketModeHandler(app, app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
             else:
-                serve_http(wsgi_app(app, self.database.ping), port)
+                secret = _required(self.settings.slack_signing_secret, "SLACK_SIGNING_SECRET")
+                serve_http(wsgi_app(app, self.database.ping, secret), port)
         except KeyboardInterrupt:
             pass
         finally:

@@ -14,18 +14,21 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_sdk import WebClient
 
 from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.ids import BlockId, CallbackId, Carried
-from release_bot.bot.slack.middleware import CONTEXT_KEY
+from release_bot.bot.slack.middleware import CONTEXT_KEY, from_a_person
 from release_bot.bot.slack.replies import Where, redraw, tell, where_of
-from release_bot.bot.slack.views import refusal_blocks
+from release_bot.bot.slack.views import form_fields, notice_modal, refusal_blocks
 from release_bot.bot.slack.views.texts import mrkdwn_of
-from release_bot.core.errors import DomainError, Kind
+from release_bot.core.errors import DomainError, InvalidInput, Kind
 
 log = logging.getLogger(__name__)
+UNHANDLED = ("release-bot does not know this control, form or command (it may come from an "
+             "older version of the app): use /release help to see what it knows.")
 FAULT = (
     "Something went wrong on release-bot's side; it has been logged. Try again in a moment — "
     "`/release status` shows where a release stands."
@@ -59,28 +62,36 @@ def guarded(handler: Callable[..., None]) -> Callable[[BoltRequest, logging.Logg
     return run
 
 
-def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> BoltResponse:
-    """Bolt's error handler (middleware, ack): a form shows why; elsewhere ack, then explain."""
+def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> BoltResponse | None:
+    """Bolt's error handler (middleware, ack, a request no listener takes): a form shows why;
+    a click or a command is acked, then explained; anything else keeps Bolt's answer."""
+    if isinstance(error, BoltUnhandledRequestError):
+        if not from_a_person(body):
+            log.info("no listener takes a request of type %r", body.get("type"))
+            return None
+        error = InvalidInput(UNHANDLED)
     if body.get("type") == "view_submission":
         if not isinstance(error, DomainError):
             log.error("a form submission failed", exc_info=error)
-        return BoltResponse(status=200, body=form_errors(body, error))
+        return BoltResponse(status=200, body=form_answer(body, error))
     context.listener_runner.listener_executor.submit(answer, error, body, context)
     return BoltResponse(status=200, body="")
 
 
-def form_errors(body: Mapping[str, Any], error: Exception) -> dict[str, Any]:
-    """`response_action: errors`, the sentence next to the field the error is about."""
-    callback_id = (body.get("view") or {}).get("callback_id")
+def form_answer(body: Mapping[str, Any], error: Exception) -> dict[str, Any]:
+    """The sentence next to the field it is about, or in place of a form without that field."""
+    view = body.get("view") or {}
     text = error.message if isinstance(error, DomainError) else FAULT
     kind = error.kind if isinstance(error, DomainError) else None
-    if callback_id != CallbackId.START_RELEASE:
+    if view.get("callback_id") != CallbackId.START_RELEASE:
         field = BlockId.REASON
     elif kind in (Kind.VALUE, Kind.INPUT):
         field = BlockId.START_VALUE
     else:
         field = BlockId.START_FLAG
-    return {"response_action": "errors", "errors": {field.value: text}}
+    if field.value in form_fields(view):
+        return {"response_action": "errors", "errors": {field.value: text}}
+    return {"response_action": "update", "view": notice_modal(text).to_dict()}
 
 
 def answer(error: Exception, body: Mapping[str, Any], context: BoltContext) -> None:

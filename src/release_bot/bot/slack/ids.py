@@ -4,6 +4,7 @@ buttons, menus and modals carry (`Target`, `ReleaseRef`, `HistoryPage`, `Confirm
 from __future__ import annotations
 
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,8 +14,12 @@ from typing import ClassVar, Self
 from release_bot.core.errors import InvalidInput
 from release_bot.core.models import Action
 from release_bot.core.sentences import say
+from release_bot.core.service import FLAG_KEY, MAX_ID
 
 SHOWN_LIMIT = 60  # characters of an unreadable value quoted back
+ID_DIGITS = len(str(MAX_ID))  # digits of the largest release number or phase
+SLACK_ID = re.compile(r"[A-Z0-9]{1,64}")  # users, channels: capitals and digits
+MESSAGE_TS = re.compile(r"[0-9]{1,12}\.[0-9]{1,8}")  # a message's `ts`, as Slack writes it
 
 
 class ActionId(StrEnum):
@@ -78,11 +83,13 @@ class Carried(ABC):
     @classmethod
     def decode(cls, value: object) -> Self:
         """The value back from Slack; Unreadable, with a sentence, when it is not ours."""
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str):
+            raise Unreadable(cls, "it is empty" if value is None else "it is not text")
+        if not value:
             raise Unreadable(cls, "it is empty")
         try:
             return cls.parse(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested beyond Python's stack
             why = f"{value[:SHOWN_LIMIT]!r} is not a value this app wrote"
             raise Unreadable(cls, why) from None
 
@@ -92,9 +99,9 @@ class Carried(ABC):
 
 
 def _number(text: str) -> int:
-    """A non-negative whole number written in ASCII digits."""
-    if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"not a number: {text[:SHOWN_LIMIT]!r}")
+    """A non-negative whole number in ASCII digits that fits in 64 bits, as the app writes."""
+    if not (text.isascii() and text.isdigit()) or len(text) > ID_DIGITS or int(text) > MAX_ID:
+        raise ValueError(f"not a number this app writes: {text[:SHOWN_LIMIT]!r}")
     return int(text)
 
 
@@ -151,7 +158,7 @@ class ReleaseRef(Carried):
 
 @dataclass(frozen=True)
 class HistoryPage(Carried):
-    """A page of a flag's history, counted from 1 (`flag:2`; the key may hold colons)."""
+    """A page of a flag's history, counted from 1 (`flag:2`)."""
 
     key: ClassVar[str] = "history_page"
     what: ClassVar[str] = "history page button"
@@ -168,7 +175,7 @@ class HistoryPage(Carried):
     def parse(cls, value: str) -> Self:
         """From `flag:page`."""
         flag_key, _, page = value.rpartition(":")
-        if not flag_key or _number(page) < 1:
+        if not FLAG_KEY.fullmatch(flag_key) or _number(page) < 1:
             raise ValueError("no flag, or no page")
         return cls(flag_key, int(page))
 
@@ -197,8 +204,10 @@ class Confirmation(Carried):
         if not isinstance(data, dict) or not isinstance(data.get("target"), str):
             raise ValueError("no target")
         channel, ts = data.get("channel"), data.get("ts")
-        if not all(v is None or isinstance(v, str) for v in (channel, ts)):
-            raise ValueError("channel and ts must be text")
+        if not (channel is None or isinstance(channel, str) and SLACK_ID.fullmatch(channel)):
+            raise ValueError("the channel is not a Slack id")
+        if not (ts is None or isinstance(ts, str) and MESSAGE_TS.fullmatch(ts)):
+            raise ValueError("the message is not a Slack timestamp")
         return cls(Target.parse(data["target"]), channel, ts)
 
     def release_named(self) -> int:

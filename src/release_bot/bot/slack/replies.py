@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,15 +11,17 @@ from typing import Any
 from slack_bolt import BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.models.views import View
 
 from release_bot.bot.slack.ids import Confirmation
 from release_bot.bot.slack.views import ReleaseSnapshot, status_blocks, status_text
+from release_bot.bot.slack.views.texts import clip
 from release_bot.core.errors import DomainError, Kind
 from release_bot.core.sentences import say
 
 log = logging.getLogger(__name__)
+SHOWN = 80  # characters of an undelivered reply kept in the log
 
 
 @dataclass(frozen=True)
@@ -51,22 +53,43 @@ def where_of(body: Mapping[str, Any], context: BoltContext) -> Where:
 
 
 def tell(
-    client: WebClient, where: Where, text: str, blocks: list[dict[str, Any]] | None = None
+    client: WebClient, where: Where, text: str, blocks: list[dict[str, Any]] | None = None,
+    replace: bool = False,
 ) -> None:
-    """Say something only the user sees: via response_url when there is one, else postEphemeral."""
-    try:
-        if where.respond is not None:
-            where.respond(
-                text=text, blocks=blocks, response_type="ephemeral", replace_original=False
-            )
-        elif where.channel:
-            client.chat_postEphemeral(
-                channel=where.channel, user=where.user, text=text, blocks=blocks
-            )
-        else:
-            client.chat_postMessage(channel=where.user, text=text, blocks=blocks)
-    except SlackApiError as error:
-        log.warning("could not reply to %s: %s", where.user, error.response.get("error"))
+    """Say something only the user sees: via response_url (in place of the message it answers,
+    with `replace`), else ephemerally in the channel, else in a direct message; a way Slack will
+    not take, or that cannot be reached, passes on to the next."""
+    for way in _ways(client, where, replace):
+        try:
+            way(text, blocks)
+            return
+        except (SlackClientError, OSError, ValueError) as error:
+            log.warning("could not reply to %s one way (%s); trying the next", where.user, error)
+    log.warning("nobody could be told: %s", clip(text, SHOWN))
+
+
+Blocks = list[dict[str, Any]] | None
+
+
+def _ways(client: WebClient, where: Where, replace: bool) -> list[Callable[[str, Blocks], object]]:
+    """The ways to reach the person behind `where`, best first."""
+    ways: list[Callable[[str, Blocks], object]] = []
+    if (respond := where.respond) is not None:
+
+        def via_response_url(text: str, blocks: Blocks) -> None:
+            sent = respond(text=text, blocks=blocks, response_type="ephemeral",
+                           replace_original=replace)
+            if sent.status_code != 200:
+                raise SlackRequestError(f"the response_url answered HTTP {sent.status_code}")
+
+        ways.append(via_response_url)
+    if (channel := where.channel) and where.user:
+        ways.append(lambda text, blocks: client.chat_postEphemeral(
+            channel=channel, user=where.user, text=text, blocks=blocks))
+    if where.user:
+        ways.append(lambda text, blocks: client.chat_postMessage(
+            channel=where.user, text=text, blocks=blocks))
+    return ways
 
 
 def redraw(client: WebClient, where: Where, snap: ReleaseSnapshot, now: datetime) -> None:
@@ -79,10 +102,8 @@ def redraw(client: WebClient, where: Where, snap: ReleaseSnapshot, now: datetime
             client.chat_update(
                 channel=where.channel, ts=where.message_ts, text=status_text(snap), blocks=blocks
             )
-    except SlackApiError as error:
-        log.warning(
-            "could not redraw release #%s: %s", snap.release.id, error.response.get("error")
-        )
+    except (SlackClientError, OSError, ValueError) as error:
+        log.warning("could not redraw release #%s: %s", snap.release.id, error)
 
 
 class ModalNotOpened(DomainError):

@@ -6,21 +6,26 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App, BoltContext
-from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.errors import lazily
-from release_bot.bot.slack.ids import ActionId, HistoryPage, ReleaseRef, Target
+from release_bot.bot.slack.ids import ActionId, HistoryPage, ReleaseRef, Target, Unreadable
 from release_bot.bot.slack.listeners.commands import show_history
 from release_bot.bot.slack.replies import open_modal, where_of
 from release_bot.bot.slack.status_link import status_permalink
 from release_bot.bot.slack.views import confirm_modal, status_modal
 from release_bot.core.machine import applicable
+from release_bot.core.models import Action
 
 
 def approve(release_bot: SlackContext, target: Target, user_id: str) -> None:
-    """Approve: the core counts it; delivery redraws the message and replies in its thread."""
+    """Approve: the core counts it; delivery redraws the message and replies in its thread.
+
+    The button only ever carries an approval: any other action must be confirmed first.
+    """
+    if target.action is not Action.APPROVE:
+        raise Unreadable(Target, f"it carries {target.action.value}, not approve")
     release_bot.act(target, user_id)
 
 
@@ -47,9 +52,9 @@ def show_status(release_bot: SlackContext, release_ref: ReleaseRef, body: dict[s
 
 
 def next_history_page(release_bot: SlackContext, history_page: HistoryPage,
-                      respond: Respond) -> None:
+                      body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """History's Next page: the page in place of the one clicked."""
-    show_history(release_bot, respond, history_page, replace=True)
+    show_history(release_bot, client, where_of(body, context), history_page, replace=True)
 
 
 def register(app: App) -> None:

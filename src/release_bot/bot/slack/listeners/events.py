@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeGuard
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -41,21 +41,35 @@ def waits_on(ctx: SlackContext, release: Release, user: str) -> bool:
 def members_changed(release_bot: SlackContext, event: dict[str, Any]) -> None:
     """Users joined or left a group: update the cached members."""
     group_id = event.get("subteam_id")
-    if not group_id:
-        log.warning("subteam_members_changed without a subteam_id: ignored")
+    added, removed = _users(event.get("added_users", [])), _users(event.get("removed_users", []))
+    if not group_id or added is None or removed is None:
+        log.warning("subteam_members_changed without a subteam_id or user lists: ignored")
         return
-    release_bot.membership.members_changed(
-        group_id, event.get("added_users") or [], event.get("removed_users") or []
-    )
+    release_bot.membership.members_changed(group_id, added, removed)
 
 
 def group_updated(release_bot: SlackContext, event: dict[str, Any]) -> None:
     """A group changed (handle, members): update the cache."""
     group = event.get("subteam")
-    if not isinstance(group, dict) or not group.get("id"):
-        log.warning("subteam_updated without a subteam id: ignored")
+    if not _is_group(group):
+        log.warning("subteam_updated without a group Slack would send: ignored")
         return
     release_bot.membership.group_updated(group)
+
+
+def _users(value: Any) -> list[str] | None:
+    """`value` when it is a list of user ids, None when it is anything else."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+def _is_group(group: Any) -> TypeGuard[dict[str, Any]]:
+    """True for a user group as Slack sends it: a text id and handle, user ids, a count."""
+    return (isinstance(group, dict) and isinstance(group.get("id"), str) and bool(group["id"])
+            and isinstance(group.get("handle", ""), str)
+            and (group.get("users") is None or _users(group["users"]) is not None)
+            and type(group.get("user_count", 0)) is int)
 
 
 def register(app: App) -> None:

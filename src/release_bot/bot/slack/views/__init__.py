@@ -7,8 +7,8 @@ before returning; callers send `[b.to_dict() for b in blocks]` or `view.to_dict(
 - status message: `status_blocks`, `status_text` (status.py)
 - replies: `action_reply_text`, `refusal_blocks`, `approval_needed_text`, `ending_text`,
   `reminder_text`, `escalation_text` (status.py)
-- modals: `confirm_modal`, `reason_from_view`, `start_modal`, `start_values_from_view`
-  (modals.py)
+- modals: `confirm_modal`, `reason_from_view`, `start_modal`, `start_values_from_view`,
+  `form_fields`, `notice_modal` (modals.py)
 - `/release`: `help_blocks`, `list_blocks`, `history_blocks`, and Show status's `status_modal`
   (commands.py)
 - App Home: `home_view` (home.py)
@@ -23,6 +23,8 @@ from release_bot.bot.slack.views.commands import (
 from release_bot.bot.slack.views.home import home_view
 from release_bot.bot.slack.views.modals import (
     confirm_modal,
+    form_fields,
+    notice_modal,
     reason_from_view,
     start_modal,
     start_values_from_view,
@@ -48,10 +50,12 @@ __all__ = [
     "confirm_modal",
     "ending_text",
     "escalation_text",
+    "form_fields",
     "help_blocks",
     "history_blocks",
     "home_view",
     "list_blocks",
+    "notice_modal",
     "reason_from_view",
     "refusal_blocks",
     "reminder_text",

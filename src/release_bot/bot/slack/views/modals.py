@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     PlainTextObject,
+    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
@@ -29,6 +30,7 @@ from release_bot.bot.slack.views.status import (
     mrkdwn,
 )
 from release_bot.bot.slack.views.texts import (
+    SECTION_LIMIT,
     approval_groups,
     clip,
     code,
@@ -242,19 +244,25 @@ def confirm_modal(snap: ReleaseSnapshot, target: Target, channel: str | None, ts
     return view
 
 
+def _object(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _values(view_state: Mapping[str, Any]) -> Mapping[str, Any]:
     """`state.values` of a submitted view, given the state or the whole view."""
     if "values" in view_state:
-        values = view_state["values"]
-    else:
-        values = (view_state.get("state") or {}).get("values", {})
-    return values if isinstance(values, Mapping) else {}
+        return _object(view_state["values"])
+    return _object(_object(view_state.get("state")).get("values"))
+
+
+def form_fields(view: Mapping[str, Any]) -> set[str]:
+    """The block ids of the inputs a submitted view holds."""
+    return set(_values(view))
 
 
 def _input(view_state: Mapping[str, Any], block_id: str, action_id: str) -> str | None:
-    entry = _values(view_state).get(block_id, {}).get(action_id, {})
-    if not isinstance(entry, Mapping):
-        return None
+    entry = _object(_object(_values(view_state).get(block_id)).get(action_id))
     selected = entry.get("selected_option")
     value = selected.get("value") if isinstance(selected, Mapping) else entry.get("value")
     if not isinstance(value, str) or not value.strip():
@@ -265,6 +273,18 @@ def _input(view_state: Mapping[str, Any], block_id: str, action_id: str) -> str 
 def reason_from_view(view_state: Mapping[str, Any]) -> str | None:
     """The abort reason typed into a submitted confirmation modal; None when there is none."""
     return _input(view_state, BlockId.REASON.value, InputId.REASON.value)
+
+
+def notice_modal(text: str) -> View:
+    """A modal that only says `text` (plain): what a form turns into when it cannot go on."""
+    view = View(
+        type="modal",
+        title=PlainTextObject(text="release-bot"),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=PlainTextObject(text=clip(text, SECTION_LIMIT)))],
+    )
+    view.to_dict()
+    return view
 
 
 # --- starting a release ----------------------------------------------------------------------
