@@ -6,6 +6,7 @@ None of this depends on the kind of database, so it runs on SQLite only."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.support.cli_support import DEV, MGR, Cli, sentence
 
@@ -196,3 +197,17 @@ def test_a_bad_setting_is_one_sentence_not_a_traceback(
 def test_a_port_is_read_as_a_number(sqlite_cli: Cli) -> None:
     for port in ["8080", " 8080 "]:
         assert sqlite_cli.ok("flag", "list", env={"PORT": port}) == "", port
+
+
+def test_a_row_too_broken_to_read_is_one_sentence_not_a_traceback(sqlite_cli: Cli) -> None:
+    sqlite_cli.ok("flag", "create", KEY, "--kind", "gate", "--pipeline", "standard",
+                  "--value", "false")
+    release_id = sqlite_cli.start(KEY, "true", DEV)
+    engine = create_engine(str(sqlite_cli.database_url))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE releases SET phase = 99 WHERE id = :id"),
+                           {"id": release_id})
+    engine.dispose()
+    message = sqlite_cli.fail("release", "show", str(release_id))
+    assert message.startswith("release-bot failed unexpectedly (IndexError")
+    assert "Traceback" not in message and sentence(message)

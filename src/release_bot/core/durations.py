@@ -13,6 +13,7 @@ _LONGEST_TEXT = 32
 HOW = "write it like 90s, 30m, 2h, 1h30m or 1d"
 LONGEST = timedelta(days=365)
 SHORTEST = timedelta(seconds=1)
+SHORTEST_INTERVAL = timedelta(minutes=1)  # between reminders, and before an escalation
 
 
 def parse_duration(value: object, shortest: timedelta = SHORTEST) -> timedelta:

@@ -64,6 +64,10 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
             fail(f"cannot use the database: {reason}", 3)
         except ValueError as error:
             fail(str(error), 2)
+        except Exception as error:  # noqa: BLE001 — a person gets a sentence, not a traceback
+            detail = (str(error).strip().splitlines() or [""])[0][:200]
+            fail(one_line(f"release-bot failed unexpectedly ({type(error).__name__}: {detail}); "
+                          "please report it with the command you ran."), 1)
 
     return wrapper
 

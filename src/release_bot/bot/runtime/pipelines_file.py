@@ -22,7 +22,7 @@ from release_bot.bot.runtime.pipelines_config import PipelinesConfig, PipelinesF
 from release_bot.bot.runtime.pipelines_report import report, validation_problems
 from release_bot.bot.runtime.pipelines_rules import unworkable
 from release_bot.bot.runtime.pipelines_yaml import read_yaml
-from release_bot.core.durations import parse_duration
+from release_bot.core.durations import SHORTEST_INTERVAL, parse_duration
 from release_bot.core.models import Action, ApprovalGate, Phase, Pipeline
 from release_bot.core.quoting import shown
 
@@ -81,7 +81,7 @@ Identifier = Annotated[str, AfterValidator(_checked(
     "starting with a letter or digit, such as production"))]
 Bake = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, timedelta(0)))]
 Interval = Annotated[timedelta, BeforeValidator(
-    lambda v: parse_duration(v, timedelta(minutes=1)))]
+    lambda v: parse_duration(v, SHORTEST_INTERVAL))]
 PermissionList = Annotated[list[Principal], AfterValidator(_listed(
     "an empty list would let anyone do it: remove the line to let anyone, or list who may "
     "(@name, S… or U…)"))]
