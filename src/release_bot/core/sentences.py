@@ -18,11 +18,6 @@ from typing import Any
 from release_bot.core.durations import format_duration
 
 
-def shorten(text: str, limit: int = 60) -> str:
-    """Outside text cut to `limit` characters for a message, an ellipsis marking the cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def join_words(items: Sequence[str], conjunction: str = "or") -> str:
     """`a`, `a or b`, `a, b or c`."""
     if len(items) <= 1:

@@ -32,8 +32,9 @@ from release_bot.core.models import (
 )
 from release_bot.core.policy import Membership, groups_to_ask, principals_for
 from release_bot.core.ports import ReleaseRepository, UnitOfWork
+from release_bot.core.quoting import shown
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
-from release_bot.core.sentences import Sentence, say, shorten
+from release_bot.core.sentences import Sentence, say
 from release_bot.core.sweeps import OnStuck, StuckRelease
 from release_bot.core.values import check_value
 
@@ -77,7 +78,7 @@ class ReleaseService:
         pipeline = self.pipelines.get(name)
         if pipeline is None:
             raise NotFound(say("There is no pipeline {name:name} in the pipelines file "
-                               "(known: {known}).", name=shorten(name), known=self._known()))
+                               "(known: {known}).", name=shown(name), known=self._known()))
         return pipeline
 
     def _pipeline_of(self, flag: Flag) -> Pipeline:
@@ -360,7 +361,7 @@ def check_flag_key(key: str) -> None:
     """Raise InvalidInput unless key can name a flag: letters, digits, '_', '.', '-' (≤ 100)."""
     if not FLAG_KEY.fullmatch(key):
         raise InvalidInput(say("'{key}' is not a valid flag key: use letters, digits, '_', "
-                               "'.' or '-'.", key=shorten(key)))
+                               "'.' or '-'.", key=shown(key)))
 
 
 def no_release(release_id: int | str) -> NotFound:

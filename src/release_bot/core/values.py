@@ -14,7 +14,8 @@ import math
 from typing import Any
 
 from release_bot.core.errors import InvalidInput, Kind
-from release_bot.core.sentences import say, shorten
+from release_bot.core.quoting import shown
+from release_bot.core.sentences import say
 
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 32
@@ -30,7 +31,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     twice = next((key for key in keys if keys.count(key) > 1), None)
     if twice is not None:
         raise _refuse("The key {key} is given twice in one object: give each key once.",
-                      key=shorten(twice))
+                      key=shown(twice))
     return dict(pairs)
 
 
@@ -54,7 +55,7 @@ def _decimal(text: str) -> float:
 
 def _too_large(digits: str) -> InvalidInput:
     return _refuse("{n} is too large: numbers must fit in 64 bits (write it as a string).",
-                   n=shorten(digits))
+                   n=shown(digits))
 
 
 def parse_value(text: str) -> Any:
@@ -68,7 +69,7 @@ def parse_value(text: str) -> Any:
     except json.JSONDecodeError as error:
         raise _refuse(
             "{text} is not JSON ({problem} at column {column}): a gate takes true or false, "
-            "a config an object such as {example}.", text=shorten(text), problem=error.msg,
+            "a config an object such as {example}.", text=shown(text), problem=error.msg,
             column=error.colno, example='{"limit": 5}') from None
     except RecursionError:
         raise _too_deep() from None
@@ -121,4 +122,4 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise _refuse("Text in a value must be valid Unicode: {text} has a lone surrogate.",
-                      text=shorten(text.encode("utf-8", "replace").decode())) from None
+                      text=shown(text.encode("utf-8", "replace").decode())) from None

@@ -14,7 +14,7 @@ from release_bot.bot.cli import flags, operations, releases
 from release_bot.bot.cli.common import fail, one_line
 from release_bot.bot.runtime.compose import Root
 from release_bot.bot.runtime.settings import Settings
-from release_bot.core.sentences import shorten
+from release_bot.core.quoting import shown
 
 
 @contextmanager
@@ -27,7 +27,7 @@ def _usage_in_one_line() -> Iterator[None]:
         raise
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx else "release-bot"
-        problem = one_line(shorten(error.format_message().rstrip("."), 300))
+        problem = one_line(shown(error.format_message().rstrip("."), 300))
         fail(f"{problem} — see {command} --help.", error.exit_code)
 
 

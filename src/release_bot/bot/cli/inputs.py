@@ -14,7 +14,8 @@ from typing import Any
 
 from release_bot.core.errors import DomainError, InvalidInput
 from release_bot.core.models import Release
-from release_bot.core.sentences import say, shorten
+from release_bot.core.quoting import shown
+from release_bot.core.sentences import say
 from release_bot.core.service import MAX_ID, check_flag_key, no_release
 from release_bot.core.values import parse_value
 
@@ -79,9 +80,9 @@ def release_id(value: str) -> int:
     digits = value.strip()
     if not (digits.isascii() and digits.isdigit()):
         raise InvalidInput(say("ID '{id}' is not a release id: write the number release start "
-                               "printed, such as 12.", id=shorten(value)))
+                               "printed, such as 12.", id=shown(value)))
     if len(digits.lstrip("0")) > ID_DIGITS:
-        raise no_release(shorten(digits))
+        raise no_release(shown(digits))
     return int(digits)
 
 
@@ -93,7 +94,7 @@ def phase_index(value: str, release: Release) -> int:
     if whole and 1 <= int(number) <= count:
         return int(number) - 1
     raise InvalidInput(say("--phase {phase} is not a phase of release #{id}: it has phases 1 "
-                           "to {count}.", phase=shorten(value), id=release.id, count=count))
+                           "to {count}.", phase=shown(value), id=release.id, count=count))
 
 
 def attributes(pairs: Iterable[str]) -> dict[str, str]:
@@ -103,11 +104,11 @@ def attributes(pairs: Iterable[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise InvalidInput(say("--attr '{pair}' is not of the form name=value.",
-                                   pair=shorten(pair)))
+                                   pair=shown(pair)))
         name = text("--attr", name, "write a short name before the =")
         if name in found:
             raise InvalidInput(say("--attr {name} is given twice: give each attribute once.",
-                                   name=shorten(name)))
-        found[name] = text("--attr", value, f"write a shorter value for {shorten(name)}",
+                                   name=shown(name)))
+        found[name] = text("--attr", value, f"write a shorter value for {shown(name)}",
                            limit=TEXT_LIMIT, empty_ok=True)
     return found
