@@ -14,7 +14,8 @@ from release_bot.bot.cli.output import (
     stuck_row,
 )
 from release_bot.bot.runtime.compose import Root
-from release_bot.core.models import Action, Command
+from release_bot.core.models import Action, Command, Release
+from release_bot.core.service import ReleaseService
 from release_bot.core.sweeps import SweepFailure
 
 _ACTIONS = {a.value.replace("_", "-"): a for a in Action}
@@ -51,7 +52,11 @@ def release_show(root: Root, release_id: str, as_json: bool) -> None:
     """Show one release with its phases."""
     number = inputs.release_id(release_id)
     service = root.service()
-    shown = service.release(number)
+    _print(service, service.release(number), as_json)
+
+
+def _print(service: ReleaseService, shown: Release, as_json: bool) -> None:
+    """A release with its values: JSON, or a few readable lines."""
     _, versions, _ = service.flag(shown.flag_key)
     if as_json:
         echo_json(release_data(shown, versions))
@@ -129,12 +134,7 @@ def release_act(
     service = root.service(with_pipelines=True)
     index = None if phase is None else inputs.phase_index(phase, service.release(number))
     command = Command(number, _ACTIONS[action], who, phase=index, reason=why)
-    acted = service.act(command, now())
-    _, versions, _ = service.flag(acted.flag_key)
-    if as_json:
-        echo_json(release_data(acted, versions))
-    else:
-        click.echo(release_text(acted, versions, now()))
+    _print(service, service.act(command, now()), as_json)
 
 
 @release.command("tick")
