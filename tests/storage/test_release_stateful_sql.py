@@ -1,6 +1,6 @@
 """The release sessions of tests.support.release_sessions, on SQLite and Postgres.
 
-Each example gets a fresh flag (and so a fresh salt) in the one database of the test; the sweep's
+Each example gets a fresh flag (and so fresh buckets) in the one database of the test; the sweep's
 answer is read for that flag only, since releases of earlier examples stay in the database. To stay
 quick it runs fewer, shorter examples and probes one ordinary unit per environment besides the
 units around the thresholds.

@@ -24,11 +24,11 @@ from tests.support.samples import APPROVER_IDS, ENGINEER, MANAGER, NOW, TRIGGERE
 CANARY_SHARE = BUCKETS // 10
 
 
-def units(salt: str) -> tuple[str, str]:
+def units(key: str) -> tuple[str, str]:
     """A unit inside the 10% canary and one outside it."""
-    inside = next(f"user-{n}" for n in range(10_000) if bucket(salt, f"user-{n}") < CANARY_SHARE)
+    inside = next(f"user-{n}" for n in range(10_000) if bucket(key, f"user-{n}") < CANARY_SHARE)
     outside = next(f"user-{n}" for n in range(10_000)
-                   if bucket(salt, f"user-{n}") >= CANARY_SHARE)
+                   if bucket(key, f"user-{n}") >= CANARY_SHARE)
     return inside, outside
 
 

@@ -63,7 +63,7 @@ def pipeline_of(*phases: Phase, name: str = "custom", **kw: Any) -> Pipeline:
 
 
 def gate_flag(key: str = "new_checkout", pipeline: str = "standard") -> Flag:
-    return Flag(key=key, kind=FlagKind.GATE, pipeline=pipeline, salt=key, default_version=1)
+    return Flag(key=key, kind=FlagKind.GATE, pipeline=pipeline, default_version=1)
 
 
 # --- membership ------------------------------------------------------------------------------

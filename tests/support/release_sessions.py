@@ -13,7 +13,6 @@ what the model says, after every step.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from functools import cache
 from itertools import count
 from typing import Any
 
+import mmh3
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -115,10 +115,19 @@ NOT_STARTED = {PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL}
 
 # --- reference serving ---------------------------------------------------------------------------
 
-def ref_bucket(salt: str, unit: str) -> int:
-    """sha256 of `salt.unit`, first 8 bytes big-endian, mod 10000."""
-    digest = hashlib.sha256(f"{salt}.{unit}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") % 10_000
+def cbor_text(text: str) -> bytes:
+    """RFC 8949 text string: major type 3 with the shortest length header."""
+    data = text.encode()
+    size = len(data)
+    if size < 24:
+        return bytes([0x60 + size]) + data
+    width = 1 if size < 0x100 else 2 if size < 0x10000 else 4
+    return bytes([0x78 + width.bit_length() - 1]) + size.to_bytes(width, "big") + data
+
+
+def ref_bucket(key: str, unit: str) -> int:
+    """flagd's fractional: murmur3 (x86, 32 bits) of the CBOR array [key, unit], × 10000 >> 32."""
+    return mmh3.hash(b"\x82" + cbor_text(key) + cbor_text(unit), signed=False) * 10_000 >> 32
 
 
 def threshold(percentage: float) -> int:
@@ -138,14 +147,14 @@ THRESHOLDS = sorted({threshold(p.percentage) for pipeline in PIPELINES.values()
 
 
 @cache
-def units_at_thresholds(salt: str) -> dict[int, str]:
+def units_at_thresholds(key: str) -> dict[int, str]:
     """For each bucket just under, at and just over a threshold, a unit id in that bucket."""
     wanted = {t + d for t in THRESHOLDS for d in (-1, 0, 1)}
     found: dict[int, str] = {}
     units = (f"user-{n}" for n in count())
     while len(found) < len(wanted):
         unit = next(units)
-        if (b := ref_bucket(salt, unit)) in wanted:
+        if (b := ref_bucket(key, unit)) in wanted:
             found.setdefault(b, unit)
     return found
 
@@ -157,10 +166,10 @@ Unit = tuple[str, Mapping[str, str]]
 ORDINARY: tuple[Unit, ...] = (("unit-us", US), ("unit-plain", {}), ("unit-eu", {**EU, "x": "y"}))
 
 
-def probes(salt: str, pipeline: Pipeline, ordinary: tuple[Unit, ...]
+def probes(key: str, pipeline: Pipeline, ordinary: tuple[Unit, ...]
            ) -> tuple[tuple[str, str, Mapping[str, str]], ...]:
     """(environment, unit, attributes) to evaluate: ordinary units and units around thresholds."""
-    near = units_at_thresholds(salt)
+    near = units_at_thresholds(key)
     found = []
     for env in ENVIRONMENTS:
         limits = sorted({threshold(p.percentage) for p in pipeline.phases
@@ -319,9 +328,9 @@ class ModelRelease:
         if state is ReleaseState.COMPLETED:
             self.base.update(dict.fromkeys(self.pipeline.environments, self.new_value))
 
-    def expected(self, salt: str, env: str, unit: str, attrs: Mapping[str, str]) -> Any:
+    def expected(self, key: str, env: str, unit: str, attrs: Mapping[str, str]) -> Any:
         """What the unit must be served."""
-        unit_bucket = ref_bucket(salt, unit)
+        unit_bucket = ref_bucket(key, unit)
         if any(ref_scope_matches(self.pipeline.phases[i], env, unit_bucket, attrs)
                for i in self.live_phases()):
             return self.new_value

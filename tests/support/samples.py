@@ -85,7 +85,7 @@ def team() -> StaticMembership:
 def sample_flag(key: str = "new_checkout") -> Flag:
     """A gate whose production base was promoted to version 1 explicitly."""
     return Flag(
-        key=key, kind=FlagKind.GATE, pipeline="standard", salt=f"salt-{key}",
+        key=key, kind=FlagKind.GATE, pipeline="standard",
         default_version=1, env_versions={"production": 1},
     )
 

@@ -6,18 +6,26 @@ from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
+import mmh3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from release_bot.core.evaluation import BUCKETS, bucket, scope_matches, serve, served_version
+from release_bot.core.evaluation import (
+    BUCKETS,
+    bucket,
+    scope_matches,
+    serve,
+    served_version,
+    threshold,
+)
 from release_bot.core.models import Action, ApprovalGate, Phase
 from tests.support.fakes import ALICE, act, expire, gate_flag, pipeline_of, staging, started
 
 VALUES = {1: False, 2: True}
 
 
-def test_a_bucket_is_deterministic_and_depends_on_salt_and_unit():
+def test_a_bucket_is_deterministic_and_depends_on_flag_key_and_unit():
     assert bucket("new_checkout", "user-1") == bucket("new_checkout", "user-1")
     units = [f"user-{i}" for i in range(200)]
     assert [bucket("a", u) for u in units] != [bucket("b", u) for u in units]
@@ -25,8 +33,19 @@ def test_a_bucket_is_deterministic_and_depends_on_salt_and_unit():
 
 
 @given(st.text(max_size=40), st.text(max_size=40))
-def test_a_bucket_is_always_in_range(salt, unit):
-    assert 0 <= bucket(salt, unit) < BUCKETS == 10_000
+def test_a_bucket_is_always_in_range(key, unit):
+    assert 0 <= bucket(key, unit) < BUCKETS == 10_000
+
+
+@pytest.mark.parametrize(("key", "unit", "expected"), [
+    # canonical CBOR of ["new_checkout", "user-1"] is 82 6c 6e65…74 66 7573…31
+    ("new_checkout", "user-1", (mmh3.hash(bytes.fromhex("826c6e65775f636865636b6f7574"
+                                                         "66757365722d31"), signed=False)
+                                * 10_000) >> 32),
+    ("", "", (mmh3.hash(bytes.fromhex("826060"), signed=False) * 10_000) >> 32),
+])
+def test_a_bucket_hashes_the_cbor_array_of_flag_key_and_unit(key, unit, expected):
+    assert bucket(key, unit) == expected
 
 
 def test_buckets_are_roughly_uniform():
@@ -58,19 +77,27 @@ def phase(**kw):
      {"country": "NZ", "plan": "pro", "extra": "x"}, True),
     (phase(percentage=10, match={"country": ("NZ",)}), "production", 1500, {"country": "NZ"},
      False),
+    (phase(match={"tier": ("3",)}), "production", 0, {"tier": "3"}, True),
+    (phase(match={"tier": ("3",)}), "production", 0, {"tier": 3}, False),
 ])
 def test_scope_matching(scope, environment, unit_bucket, attrs, matches):
     assert scope_matches(scope, environment, unit_bucket, attrs) is matches
 
 
-def units_in(percent, salt="new_checkout", n=2000):
+def units_in(percent, key="new_checkout", n=2000):
     limit = percent * 100
-    return [u for u in (f"u{i}" for i in range(n)) if bucket(salt, u) < limit]
+    return [u for u in (f"u{i}" for i in range(n)) if bucket(key, u) < limit]
 
 
 def test_units_of_a_smaller_percentage_are_inside_every_larger_one():
     ten, fifty = set(units_in(10)), set(units_in(50))
     assert ten and ten < fifty
+
+
+@given(st.floats(0, 100), st.floats(0, 100))
+def test_thresholds_grow_with_percentages(smaller, larger):
+    smaller, larger = sorted((smaller, larger))
+    assert 0 <= threshold(smaller) <= threshold(larger) <= BUCKETS
 
 
 def test_the_new_version_is_served_only_inside_live_phase_scopes():

@@ -112,7 +112,6 @@ class Flag:
     key: str
     kind: FlagKind
     pipeline: str
-    salt: str
     default_version: int
     env_versions: Mapping[str, int] = field(default_factory=dict)
 

@@ -108,7 +108,7 @@ class ReleaseService:
             if uow.flags.get(key) is not None:
                 raise InvalidInput(say("Flag {key:flag} already exists.", key=key),
                                    kind=Kind.CONFLICT)
-            flag = Flag(key=key, kind=kind, pipeline=pipeline, salt=key, default_version=1)
+            flag = Flag(key=key, kind=kind, pipeline=pipeline, default_version=1)
             uow.flags.add(flag)
             uow.flags.add_version(key, Version(1, value, now, actor))
             uow.history.append(_flag_event(key, actor, "create", now, say(

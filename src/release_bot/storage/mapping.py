@@ -125,7 +125,7 @@ def flag_values(flag: Flag) -> dict[str, Any]:
         "key": flag.key,
         "kind": flag.kind.value,
         "pipeline": flag.pipeline,
-        "salt": flag.salt,
+        "salt": flag.key,  # legacy column: buckets hash the flag key since flagd bucketing
         "default_version": flag.default_version,
         "env_versions": dict(flag.env_versions),
     }
@@ -137,7 +137,6 @@ def flag_from_row(row: FlagRow) -> Flag:
         key=row.key,
         kind=FlagKind(row.kind),
         pipeline=row.pipeline,
-        salt=row.salt,
         default_version=row.default_version,
         env_versions=dict(row.env_versions),
     )
