@@ -16,7 +16,7 @@ from openfeature.contrib.tools.flagd.core.targeting.custom_ops import fractional
 from openfeature.evaluation_context import EvaluationContext
 
 from release_bot.bot.dataplane.flagd import flagd_document
-from release_bot.core.evaluation import BUCKETS, bucket, served_version, threshold
+from release_bot.core.evaluation import BUCKETS, bucket, served_flag, served_version, threshold
 from release_bot.core.models import (
     Flag,
     FlagKind,
@@ -26,7 +26,6 @@ from release_bot.core.models import (
     Release,
     ReleaseState,
 )
-from release_bot.core.serving import ServedFlag
 from tests.support.fakes import NOW, TRIGGERER, canary, gate_flag, pipeline_of, production, staging
 
 ENVIRONMENTS = ("staging", "production", "dev")
@@ -63,10 +62,9 @@ LIVE, PENDING, WAITING = PhaseStatus.BAKING, PhaseStatus.PENDING, PhaseStatus.AW
 
 def test_without_a_release_the_base_is_the_static_default():
     flag = replace(gate_flag(), env_versions={"production": 2})
-    document = flagd_document([ServedFlag("production", flag, VALUES)])
+    document = flagd_document([served_flag(flag, VALUES, None, "production")])
     assert document == {
         "$schema": "https://flagd.dev/schema/v0/flags.json",
-        "metadata": {"environment": "production"},
         "flags": {"new_checkout": {"state": "ENABLED", "variants": {"v2": True},
                                    "defaultVariant": "v2", "metadata": {"version": 2}}},
     }
@@ -75,7 +73,7 @@ def test_without_a_release_the_base_is_the_static_default():
 def test_a_live_percentage_becomes_a_fractional_split_of_ten_thousand():
     release = release_of(pipeline_of(staging(), canary(), production()), (LIVE, LIVE, WAITING))
     flag = gate_flag()
-    definition = flagd_document([ServedFlag("production", flag, VALUES, release)])["flags"][
+    definition = flagd_document([served_flag(flag, VALUES, release, "production")])["flags"][
         "new_checkout"]
     split = {"fractional": [["v2", 1000], ["v1", 9000]]}
     assert definition == {
@@ -83,7 +81,7 @@ def test_a_live_percentage_becomes_a_fractional_split_of_ten_thousand():
         "targeting": {"if": [{"or": [{"==": [split, "v2"]}]}, "v2", "v1"]},
         "metadata": {"releaseId": 7, "phase": "Production"},
     }
-    staged = flagd_document([ServedFlag("staging", flag, VALUES, release)])["flags"]
+    staged = flagd_document([served_flag(flag, VALUES, release, "staging")])["flags"]
     assert staged["new_checkout"]["defaultVariant"] == "v2"
     assert "targeting" not in staged["new_checkout"], "a whole live environment is static"
 
@@ -91,7 +89,7 @@ def test_a_live_percentage_becomes_a_fractional_split_of_ten_thousand():
 def test_an_attribute_match_becomes_json_logic_beside_the_percentage():
     phase = Phase("EU half", ("production",), percentage=50, match={"country": ("NZ", "AU")})
     release = release_of(pipeline_of(phase), (LIVE,))
-    scope = flagd_document([ServedFlag("production", gate_flag(), VALUES, release)])["flags"][
+    scope = flagd_document([served_flag(gate_flag(), VALUES, release, "production")])["flags"][
         "new_checkout"]["targeting"]["if"][0]["or"][0]
     assert scope == {"and": [{"in": [{"var": "country"}, ["NZ", "AU"]]},
                              {"==": [{"fractional": [["v2", 5000], ["v1", 5000]]}, "v2"]}]}
@@ -113,7 +111,7 @@ def test_a_core_bucket_is_exactly_the_one_flagd_picks(key, unit):
 @pytest.mark.parametrize("state", [ReleaseState.COMPLETED, ReleaseState.ABORTED])
 def test_an_ended_release_serves_the_base(state):
     release = release_of(pipeline_of(canary()), (LIVE,), state=state)
-    document = flagd_document([ServedFlag("production", gate_flag(), VALUES, release)])
+    document = flagd_document([served_flag(gate_flag(), VALUES, release, "production")])
     assert document["flags"]["new_checkout"] == {
         "state": "ENABLED", "variants": {"v1": False}, "defaultVariant": "v1",
         "metadata": {"version": 1}}
@@ -181,7 +179,7 @@ attribute_values = st.sampled_from(WORDS) | st.text(max_size=5) | st.integers(0,
        attributes=st.dictionaries(st.sampled_from((*ATTRIBUTES, "other")), attribute_values))
 def test_flagd_evaluates_the_export_exactly_as_release_bot(served, environment, units, attributes):
     flag, values, release = served
-    document = flagd_document([ServedFlag(environment, flag, values, release)])
+    document = flagd_document([served_flag(flag, values, release, environment)])
     for unit in [*units, *edge_units(flag.key, release)]:
         version = served_version(flag, release, environment, unit, attributes)
         assert flagd_answer(document, flag.key, flag.kind, unit, attributes) == (

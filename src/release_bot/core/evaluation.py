@@ -8,9 +8,15 @@ from typing import Any
 import cbor2
 import mmh3
 
+from release_bot.core.errors import InvalidInput
 from release_bot.core.models import Flag, Phase, Release
+from release_bot.core.served import Decision, Reason, ServedFlag
 
 BUCKETS = 10_000
+
+
+class UnitNeeded(InvalidInput):
+    """A live percentage must draw the unit, and no unit id was given."""
 
 
 def bucket(flag_key: str, unit_id: str) -> int:
@@ -28,18 +34,68 @@ def threshold(percentage: float) -> int:
     return round(percentage * BUCKETS / 100)
 
 
+def attributes_match(phase: Phase, attributes: Mapping[str, object]) -> bool:
+    """True when the attributes hold one of the allowed strings for every key the phase tests.
+
+    A number or boolean never matches, as in flagd's JsonLogic `in` on the exported definitions.
+    """
+    return all(attributes.get(key) in allowed for key, allowed in phase.match.items())
+
+
 def scope_matches(
     phase: Phase, environment: str, unit_bucket: int, attributes: Mapping[str, object]
 ) -> bool:
-    """True when the environment, bucket and attributes fall inside the phase's scope.
-
-    An attribute matches when its value is one of the allowed strings (never a number or bool).
-    """
+    """True when the environment, bucket and attributes fall inside the phase's scope."""
     if environment not in phase.environments:
         return False
     if phase.percentage is not None and unit_bucket >= threshold(phase.percentage):
         return False
-    return all(attributes.get(key) in allowed for key, allowed in phase.match.items())
+    return attributes_match(phase, attributes)
+
+
+def served_flag(
+    flag: Flag, values: Mapping[int, Any], release: Release | None, environment: str
+) -> ServedFlag:
+    """What an environment serves for a flag, given its versions' values and its release."""
+    base = flag.base_version(environment)
+    served = ServedFlag(flag.key, flag.kind, base, values.get(base))
+    if release is None or not release.active:
+        return served
+    scopes = tuple(
+        phase for index in release.live_phases()
+        if environment in (phase := release.pipeline.phases[index]).environments
+    )
+    return ServedFlag(
+        flag.key, flag.kind, base, values.get(base), release.id,
+        release.current_phase.name, release.to_version, values.get(release.to_version), scopes,
+    )
+
+
+def decide(served: ServedFlag, unit_id: str | None, attributes: Mapping[str, object]) -> Decision:
+    """The version, value and reason a unit (None: no unit id given) with attributes gets.
+
+    Raises UnitNeeded when only a percentage draw could decide and there is no unit to draw.
+    """
+    eligible = [phase for phase in served.scopes if attributes_match(phase, attributes)]
+    if not eligible:
+        return _base(served, Reason.TARGETING_MATCH if served.scopes else Reason.STATIC)
+    assert served.new_version is not None, "a live scope belongs to a release"
+    new = Decision(served.new_version, served.new_value, Reason.STATIC)
+    if any(phase.percentage is None and not phase.match for phase in served.scopes):
+        return new
+    if any(phase.percentage is None for phase in eligible):
+        return Decision(new.version, new.value, Reason.TARGETING_MATCH)
+    if unit_id is None:
+        raise UnitNeeded(f"{served.key} is live for a percentage of units: give the unit's id "
+                         "(targetingKey) to know which side it is on.")
+    unit_bucket = bucket(served.key, unit_id)
+    if any(unit_bucket < threshold(phase.percentage or 0) for phase in eligible):
+        return Decision(new.version, new.value, Reason.SPLIT)
+    return _base(served, Reason.SPLIT)
+
+
+def _base(served: ServedFlag, reason: Reason) -> Decision:
+    return Decision(served.base_version, served.base_value, reason)
 
 
 def served_version(
@@ -50,12 +106,7 @@ def served_version(
     attributes: Mapping[str, object],
 ) -> int:
     """The version number flag serves in an environment to a unit with attributes."""
-    if release is not None and release.active:
-        unit_bucket = bucket(flag.key, unit_id)
-        for index in release.live_phases():
-            if scope_matches(release.pipeline.phases[index], environment, unit_bucket, attributes):
-                return release.to_version
-    return flag.base_version(environment)
+    return decide(served_flag(flag, {}, release, environment), unit_id, attributes).version
 
 
 def serve(
@@ -67,4 +118,4 @@ def serve(
     attributes: Mapping[str, object],
 ) -> Any:
     """The value flag serves in an environment to a unit with attributes."""
-    return versions[served_version(flag, release, environment, unit_id, attributes)]
+    return decide(served_flag(flag, versions, release, environment), unit_id, attributes).value

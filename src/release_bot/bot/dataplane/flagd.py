@@ -7,7 +7,7 @@ from typing import Any
 
 from release_bot.core.evaluation import BUCKETS, threshold
 from release_bot.core.models import Phase
-from release_bot.core.serving import ServedFlag
+from release_bot.core.served import ServedFlag
 
 SCHEMA = "https://flagd.dev/schema/v0/flags.json"
 
@@ -21,25 +21,22 @@ def variant(version: int) -> str:
 
 def flagd_document(flags: Sequence[ServedFlag]) -> dict[str, Any]:
     """The flagd flag-definitions document of every flag one environment serves."""
-    environments = {served.environment for served in flags}
-    document: dict[str, Any] = {"$schema": SCHEMA,
-                                "flags": {s.flag.key: flagd_flag(s) for s in flags}}
-    if len(environments) == 1:
-        document["metadata"] = {"environment": environments.pop()}
-    return document
+    return {"$schema": SCHEMA, "flags": {served.key: flagd_flag(served) for served in flags}}
 
 
 def flagd_flag(served: ServedFlag) -> dict[str, Any]:
-    """One flag: its base and release variants, and targeting while a live phase needs it."""
-    base, release = served.base_version, served.release
-    variants = {variant(base): served.values[base]}
-    metadata: dict[str, Any] = {}
+    """One flag: its base and release variants, and targeting while a live phase needs it.
+
+    Metadata carries what holds for every unit: the release id and phase while a release is
+    active, and the version when no unit can change it (else the variant names the version).
+    """
+    base, new = served.base_version, served.new_version
+    variants = {variant(base): served.base_value}
+    metadata: dict[str, Any] = {"releaseId": served.release_id, "phase": served.phase_name}
     default, targeting = base, None
-    if release is not None and release.active:
-        new = release.to_version
-        variants[variant(new)] = served.values[new]
-        metadata = {"releaseId": release.id, "phase": release.current_phase.name}
-        scopes = [phase_scope(phase, variant(new), variant(base)) for phase in served.live_phases()]
+    if new is not None:
+        variants[variant(new)] = served.new_value
+        scopes = [phase_scope(phase, variant(new), variant(base)) for phase in served.scopes]
         if True in (scope is True for scope in scopes):
             default = new
         elif partial := [scope for scope in scopes if scope is not False]:
