@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from release_bot.core.evaluation import BUCKETS, threshold
 from release_bot.core.models import Phase
@@ -12,6 +13,37 @@ from release_bot.core.served import ServedFlag
 SCHEMA = "https://flagd.dev/schema/v0/flags.json"
 
 JsonLogic = dict[str, Any] | bool
+
+
+class ServedView(Protocol):
+    """What one environment serves now, flag by flag, and a tag that changes whenever it does."""
+
+    @property
+    def flags(self) -> Mapping[str, ServedFlag]:
+        """Each flag the environment serves, by key."""
+        ...
+
+    @property
+    def etag(self) -> str:
+        """A digest of the content, the same on every replica for the same state."""
+        ...
+
+
+class ServedViews(Protocol):
+    """The data plane's in-memory views of every environment (the snapshot)."""
+
+    def view(self, environment: str) -> ServedView | None:
+        """What the environment serves now; None for an environment no pipeline names."""
+        ...
+
+    def wait_for_change(self, environment: str, etag: str, timeout: float) -> ServedView:
+        """The environment's view once its tag differs from `etag`, or as it is at timeout."""
+        ...
+
+
+def flagd_json(view: ServedView) -> str:
+    """The flagd document of a view as compact JSON text."""
+    return json.dumps(flagd_document(list(view.flags.values())), separators=(",", ":"))
 
 
 def variant(version: int) -> str:
