@@ -16,6 +16,8 @@ from dotenv import dotenv_values
 
 from release_bot.storage.database import DEFAULT_DATABASE_URL
 
+LOOPBACK = "127.0.0.1"
+
 
 class Secret:
     """A credential: get_secret_value() gives it; a repr, a log line or a traceback does not."""
@@ -31,13 +33,23 @@ class Secret:
         return "Secret('**********')"
 
 
-def _port(text: str) -> int:
-    """PORT as a whole number from 1 to 65535; ValueError says what would be right."""
+def _port(text: str, name: str = "PORT", example: int = 3000) -> int:
+    """A port as a whole number from 1 to 65535; ValueError says what would be right."""
     cleaned = text.strip()
     if not (cleaned.isascii() and cleaned.isdigit() and 1 <= int(cleaned) <= 65535):
-        raise ValueError(f"PORT is not valid ({cleaned[:20]!r}): write a whole number from 1 "
-                         "to 65535, such as 3000.")
+        raise ValueError(f"{name} is not valid ({cleaned[:20]!r}): write a whole number from 1 "
+                         f"to 65535, such as {example}.")
     return int(cleaned)
+
+
+def _sync_port(text: str) -> int | None:
+    """FLAGD_SYNC_PORT, the flagd gRPC sync port; empty counts as not set (no sync service)."""
+    return _port(text, "FLAGD_SYNC_PORT", 8015) if text.strip() else None
+
+
+def _sync_host(text: str) -> str:
+    """FLAGD_SYNC_HOST; empty counts as not set, so an empty value never binds every address."""
+    return text.strip() or LOOPBACK
 
 
 def _secret(text: str) -> Secret | None:
@@ -48,6 +60,8 @@ def _secret(text: str) -> Secret | None:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "database_url": str,
     "release_bot_config": Path,
+    "flagd_sync_port": _sync_port,
+    "flagd_sync_host": _sync_host,
     "slack_bot_token": _secret,
     "slack_signing_secret": _secret,
     "slack_app_token": _secret,
@@ -62,6 +76,8 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     release_bot_config: Path = Path("pipelines.yml")
+    flagd_sync_port: int | None = None
+    flagd_sync_host: str = LOOPBACK
     slack_bot_token: Secret | None = None
     slack_signing_secret: Secret | None = None
     slack_app_token: Secret | None = None
