@@ -1,1 +1,1 @@
-"""The data plane: what applications read, over OFREP and as flagd flag definitions."""
+"""The data plane: what applications read (OFREP, flagd definitions), served from memory."""
