@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -187,3 +188,16 @@ def test_a_selector_that_names_no_environment_gets_one_sentence(stub: Any, selec
     for error in (fetch.value, stream.value):
         assert error.code() is code
         assert error.details().startswith(sentence)
+
+
+def test_a_port_in_use_is_one_sentence(views: ServiceViews):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = GrpcSyncServer(views, "127.0.0.1", port)
+        with pytest.raises(OSError, match=rf"^The flagd sync port 127.0.0.1:{port} cannot be "
+                                          "bound: is it in use, and is FLAGD_SYNC_HOST an "
+                                          r"address of this machine\?$"):
+            server.start()
+        server.stop()

@@ -153,7 +153,8 @@ class GrpcSyncServer:
         self._thread.start()
         started.wait()
         if self._server is None:
-            raise OSError(f"The flagd sync port {self.host}:{self.port} cannot be bound.")
+            raise OSError(f"The flagd sync port {self.host}:{self.port} cannot be bound: is it "
+                          "in use, and is FLAGD_SYNC_HOST an address of this machine?")
         log.info("flagd sync (gRPC) listening on %s:%s", self.host, self.port)
 
     def stop(self) -> None:
