@@ -163,6 +163,7 @@ class GrpcSyncServer:
             asyncio.run_coroutine_threadsafe(self._server.stop(grace=None), self._loop).result()
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
+            self._loop.close()
         self._broadcast.stop()
 
     def _run(self, started: threading.Event) -> None:
