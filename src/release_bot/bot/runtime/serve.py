@@ -31,8 +31,8 @@ from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.delivery import Deliverer
 from release_bot.bot.slack.membership import SlackMembership
 from release_bot.core.errors import DomainError
+from release_bot.storage.database import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
-from release_bot.storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
 # seconds between attempts to reach Slack at start, the last one repeated
