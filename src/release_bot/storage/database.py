@@ -21,7 +21,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
-from release_bot.storage.reads import SqlReads
+from release_bot.storage.reads import READ_ONLY, SqlReads
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -98,9 +98,13 @@ def _sqlite_engine(url: URL) -> Engine:
             _use_wal(connection)
 
     @event.listens_for(engine, "begin")
-    def begin_immediate(connection: Connection) -> None:
-        """Take the write lock up front, so concurrent writers queue instead of failing."""
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def begin(connection: Connection) -> None:
+        """Take the write lock up front, so concurrent writers queue instead of failing; a
+        read-only transaction reads its snapshot without waiting for the writers."""
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     Executor = Connection | Session
 
 
+# execution option of a connection that only reads (on SQLite it then takes no write lock)
+READ_ONLY = "release_bot_read_only"
+
+
 def release_by_id(release_id: int) -> Select[Any]:
     """The row of one release."""
     return select(releases).where(releases.c.id == release_id)
@@ -116,7 +120,7 @@ class SqlReads:
 
     def __enter__(self) -> Self:
         """Open a connection and the readers over it."""
-        self.connection = self.engine.connect()
+        self.connection = self.engine.connect().execution_options(**{READ_ONLY: True})
         self.flags = FlagReads(self.connection)
         self.releases = ReleaseReads(self.connection)
         self.history = HistoryReads(self.connection)
