@@ -72,6 +72,7 @@ def test_a_read_sees_only_what_was_committed_and_does_not_wait_for_the_writer(
         with impatient.reads() as reads:
             assert [flag.key for flag in reads.flags.list()] == ["new_checkout"]
             assert reads.releases.get(release_id) is not None
+        assert impatient.is_current(), "every command checks the schema first"
         writer.commit()
     with impatient.reads() as reads:
         assert [flag.key for flag in reads.flags.list()] == ["new_checkout", "other"]

@@ -154,8 +154,9 @@ def upgrade(target: Engine | str) -> None:
 
 
 def is_current(engine: Engine) -> bool:
-    """True when the database's schema revision is HEAD_REVISION (read without Alembic)."""
-    with engine.connect() as connection:
+    """True when the database's schema revision is HEAD_REVISION (read without Alembic, and
+    without waiting for a writer)."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return False
         query = text(f"SELECT version_num FROM {VERSION_TABLE}")
