@@ -167,8 +167,8 @@ class Reads(Protocol):
     ) -> None: ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction over every repository."""
+class UnitOfWork(Reads, Protocol):
+    """One transaction over every repository: the readers, with writes."""
 
     @property
     def flags(self) -> FlagRepository:
@@ -189,15 +189,6 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox:
         """The outbox."""
         ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
     def commit(self) -> None:
         """Make the transaction's changes durable (ConcurrentUpdate if a CAS failed)."""
