@@ -288,10 +288,12 @@ class SqlHistoryRepository:
         """Add one event (written with the transaction's other rows, no id fetched back)."""
         self.inserts.add(EventRow, event_values(event))
 
-    def for_flag(self, key: str) -> Sequence[Event]:
-        """A flag's events, oldest first."""
+    def for_flag(self, key: str, *, offset: int = 0, limit: int | None = None
+                 ) -> Sequence[Event]:
+        """A flag's events, oldest first (from the offset-th, at most limit of them)."""
         self.inserts.write()
-        query = select(EventRow).where(EventRow.flag_key == key).order_by(EventRow.id)
+        query = (select(EventRow).where(EventRow.flag_key == key).order_by(EventRow.id)
+                 .offset(offset).limit(limit))
         return [event_from_row(row) for row in self.session.scalars(query)]
 
     def for_release(self, release_id: int) -> Sequence[Event]:

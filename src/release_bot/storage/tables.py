@@ -1,4 +1,4 @@
-"""SQLAlchemy tables: flags, their versions, releases, the history and the outbox."""
+"""SQLAlchemy tables: flags, their versions, releases, the history, the outbox and API access."""
 
 from __future__ import annotations
 
@@ -188,3 +188,29 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None]
     claimed_until: Mapped[datetime | None]
+
+
+class ApiTokenRow(Base):
+    """An API token: its name, scopes and the SHA-256 of its secret (never the secret)."""
+
+    __tablename__ = "api_tokens"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    secret_digest: Mapped[str] = mapped_column(unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class StartKeyRow(Base):
+    """An Idempotency-Key of a start, unique per owner: the database lets one twin through."""
+
+    __tablename__ = "start_keys"
+
+    owner: Mapped[str] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(primary_key=True)
+    request: Mapped[str] = mapped_column(Text)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
+    created_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from release_bot.storage.access import SqlStartKeyRepository, SqlTokenRepository
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.database import DEFAULT_DATABASE_URL, is_current, make_engine, upgrade
 from release_bot.storage.repositories import (
@@ -28,6 +29,8 @@ class SqlUnitOfWork:
     releases: SqlReleaseRepository
     history: SqlHistoryRepository
     outbox: SqlOutbox
+    tokens: SqlTokenRepository
+    start_keys: SqlStartKeyRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -40,6 +43,8 @@ class SqlUnitOfWork:
         self.inserts = InsertBuffer(self.session)
         self.history = SqlHistoryRepository(self.session, self.inserts)
         self.outbox = SqlOutbox(self.session, self.inserts)
+        self.tokens = SqlTokenRepository(self.session)
+        self.start_keys = SqlStartKeyRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
