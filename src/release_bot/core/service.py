@@ -349,11 +349,12 @@ class ReleaseService:
             flag = self._flag(uow, key)
             return flag, uow.flags.versions(key), uow.releases.active_for_flag(key)
 
-    def history(self, key: str) -> Sequence[Event]:
-        """A flag's history, oldest first."""
+    def history(self, key: str, *, offset: int = 0, limit: int | None = None
+                ) -> Sequence[Event]:
+        """A flag's history, oldest first (from the offset-th event, at most limit of them)."""
         with self.uow() as uow:
             self._flag(uow, key)
-            return uow.history.for_flag(key)
+            return uow.history.for_flag(key, offset=offset, limit=limit)
 
     def evaluate(
         self, key: str, environment: str, unit_id: str, attributes: Mapping[str, str]
