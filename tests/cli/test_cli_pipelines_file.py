@@ -65,7 +65,7 @@ BROKEN = {
     "bad-principal": (
         edit('      pause: ["@engineering"]', "      pause: [engineering]"),
         20, "pipeline 'standard', permissions, pause, 0: 'engineering' is not a user group handle "
-        "(@name), a group id (S…) or a user id (U…)",
+        "(@name), a group id (S…), a user id (U…) or an API token (token:NAME)",
     ),
     "bad-percentage": (
         edit("percentage: 10", "percentage: 110"),

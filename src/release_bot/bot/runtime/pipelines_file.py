@@ -28,6 +28,7 @@ from release_bot.core.quoting import shown
 
 GROUP = re.compile(r"@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{1,40}")
 USER = re.compile(r"[UW][A-Z0-9]{1,40}")
+TOKEN = re.compile(r"token:[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # an API token, by name
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
@@ -63,6 +64,10 @@ def _once_each(value: list[str]) -> list[str]:
 WHO = "a user group handle (@name), a group id (S…) or a user id (U…)"
 Principal = Annotated[str, AfterValidator(_checked(
     lambda v: bool(GROUP.fullmatch(v) or USER.fullmatch(v)), "'{}' is not " + WHO))]
+Permitted = Annotated[str, AfterValidator(_checked(
+    lambda v: bool(GROUP.fullmatch(v) or USER.fullmatch(v) or TOKEN.fullmatch(v)),
+    "'{}' is not a user group handle (@name), a group id (S…), a user id (U…) or an API "
+    "token (token:NAME)"))]
 Group = Annotated[str, AfterValidator(_checked(
     lambda v: bool(GROUP.fullmatch(v)), "'{}' is not a group: write @name or an S… id"))]
 User = Annotated[str, AfterValidator(_checked(
@@ -82,7 +87,7 @@ Identifier = Annotated[str, AfterValidator(_checked(
 Bake = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, timedelta(0)))]
 Interval = Annotated[timedelta, BeforeValidator(
     lambda v: parse_duration(v, SHORTEST_INTERVAL))]
-PermissionList = Annotated[list[Principal], AfterValidator(_listed(
+PermissionList = Annotated[list[Permitted], AfterValidator(_listed(
     "an empty list would let anyone do it: remove the line to let anyone, or list who may "
     "(@name, S… or U…)"))]
 GroupList = Annotated[list[Principal], AfterValidator(_listed(
@@ -148,6 +153,11 @@ class PipelineSpec(_Strict):
         if twice:
             repeated = ", ".join(shown(n) for n in twice)
             raise ValueError(f"phase names must be unique; repeated: {repeated}")
+        approvers = self.permissions.get(Action.APPROVE.value, [])
+        tokens = [p for p in approvers if TOKEN.fullmatch(p)]
+        if tokens:
+            raise ValueError(f"permissions.approve lists {shown(tokens[0])}, but an API token "
+                             "never approves: list people or groups there")
         return self
 
 
