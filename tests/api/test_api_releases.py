@@ -139,10 +139,12 @@ def test_api_actions_show_in_slack_naming_the_token(world: ApiWorld) -> None:
     fake = world.bot.fake
     [posted] = fake.wait_for("chat.postMessage")
     assert posted.params["channel"] == "C0RELEASE"
+    assert "started by token:deploy" in str(posted.params["blocks"])
     _act(world, secret, release["id"], action="pause", phase=0)
-    fake.wait_for("chat.update")
-    replies = fake.wait_for("chat.postMessage", 2)
-    thread = replies[-1].params
-    assert thread["thread_ts"] == posted.params.get("ts", thread["thread_ts"])
-    assert "token:deploy" in str(thread["text"]) + str(thread.get("blocks", ""))
-    assert "paused" in str(thread["text"]).lower()
+    [update] = fake.wait_for("chat.update")
+    assert "paused in phase Staging" in update.params["text"]
+    reply = fake.wait_for("chat.postMessage", 2)[-1].params
+    assert reply["thread_ts"] == update.params["ts"]
+    assert reply["text"].startswith(":double_vertical_bar: token:deploy paused the bake timer "
+                                    "of phase *Staging*")
+

@@ -61,8 +61,9 @@ class Answer:
 class ApiWorld:
     """Tokens on the bot's database and HTTP requests to its API."""
 
-    def __init__(self, bot: RunningBot, database_url: str) -> None:
+    def __init__(self, bot: RunningBot, database_url: str, base_url: str) -> None:
         self.bot = bot
+        self.base_url = base_url
         self.cli = Cli(database_url, None)
 
     def token(self, name: str, *scopes: Scope) -> str:
@@ -77,7 +78,7 @@ class ApiWorld:
         if secret is not None:
             sent["Authorization"] = f"Bearer {secret}"
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.bot.base_url + path, data=data, method=method,
+        request = urllib.request.Request(self.base_url + path, data=data, method=method,
                                          headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
