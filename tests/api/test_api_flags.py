@@ -91,3 +91,13 @@ def test_a_token_sending_more_than_its_share_is_told_when_to_retry(limited: ApiW
     assert answers[-1].json()["detail"].startswith("Token deploy sent more than its share")
     other = limited.token("other", Scope.READ)
     assert limited.call("GET", "/api/v1/flags", secret=other).status == 200
+
+
+def test_a_database_that_cannot_be_used_is_a_503_not_a_traceback(world: ApiWorld) -> None:
+    secret = world.token("deploy", Scope.READ)
+    with world.bot.runtime.database.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE start_keys")
+        connection.exec_driver_sql("DROP TABLE api_tokens")
+    answer = world.call("GET", "/api/v1/flags", secret=secret)
+    assert (answer.status, answer.media_type) == (503, "application/problem+json")
+    assert answer.json()["detail"] == "The database cannot be used right now: retry in a moment."

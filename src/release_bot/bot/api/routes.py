@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.exc import DatabaseError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -37,6 +38,7 @@ from release_bot.core.tokens import UNAUTHENTICATED, TokenService
 PREFIX = "/api/v1"
 DOCUMENT = Path(__file__).with_name("openapi.yaml")
 UNEXPECTED = "release-bot failed unexpectedly; the error is in its log."
+UNUSABLE = "The database cannot be used right now: retry in a moment."
 
 log = logging.getLogger(__name__)
 Work = Callable[[Token], Response]
@@ -50,7 +52,9 @@ def _json(data: Any, status: int = 200, location: str | None = None) -> Response
 def _bearer(header: str | None) -> str | None:
     """The secret of `Authorization: Bearer SECRET`, else None."""
     scheme, _, secret = (header or "").partition(" ")
-    return secret.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return secret.strip() or None
 
 
 @dataclass
@@ -89,6 +93,9 @@ class Api:
             return work(token)
         except DomainError as error:
             return refusal(error)
+        except DatabaseError as error:
+            log.warning("an API request could not use the database: %s", error.orig or error)
+            return problem(HTTPStatus.SERVICE_UNAVAILABLE, UNUSABLE, "unavailable")
         except Exception:  # noqa: BLE001 — the caller gets a sentence, the log the traceback
             log.exception("an API request failed")
             return problem(HTTPStatus.INTERNAL_SERVER_ERROR, UNEXPECTED, "unexpected")
