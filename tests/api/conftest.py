@@ -26,7 +26,7 @@ def _world(database: Database, database_url: str, rate_limit: str) -> Iterator[A
         bot = RunningBot(fake, database, API_PIPELINES)
         bot.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
         app = Starlette(routes=routes(bot.service, TokenService(database.uow), utc_now,
-                                      rate_limit))
+                                      rate_limit, one_at_a_time=True))
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))

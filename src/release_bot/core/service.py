@@ -331,6 +331,12 @@ class ReleaseService:
         with self.uow() as uow:
             return self._release(uow, release_id)
 
+    def release_with_versions(self, release_id: int) -> tuple[Release, dict[int, Version]]:
+        """One release and its flag's versions, read in one transaction."""
+        with self.uow() as uow:
+            release = self._release(uow, release_id)
+            return release, uow.flags.versions(release.flag_key)
+
     def releases(
         self, *, active_only: bool = False, flag_key: str | None = None
     ) -> Sequence[Release]:
