@@ -67,6 +67,12 @@ BROKEN = {
         20, "pipeline 'standard', permissions, pause, 0: 'engineering' is not a user group handle "
         "(@name), a group id (S…), a user id (U…) or an API token (token:NAME)",
     ),
+    "token-approves": (
+        edit('      approve: ["@release-approvers"]', '      approve: ["@release-approvers", '
+             '"token:deploy"]'),
+        12, "pipeline 'standard': permissions.approve lists token:deploy, but an API token "
+        "never approves: list people or groups there",
+    ),
     "bad-percentage": (
         edit("percentage: 10", "percentage: 110"),
         31, f"{CANARY}, percentage: must be at most 100 (got 110)",
