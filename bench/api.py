@@ -94,8 +94,7 @@ def run(kind: str, seconds: int, connections: int) -> None:
         tokens.create("bench", list(Scope), SECRET, "bench", utc_now())
         _flags(database)
         release = service.start_release("shown", True, "bench", utc_now())
-        app = build_http_app([*routes(service, tokens, utc_now, "1000000/second",
-                                      one_at_a_time=kind == "sqlite"),
+        app = build_http_app([*routes(service, database, "1000000/second", utc_now),
                               Route("/static", static)])
         server = HttpServer(app, "127.0.0.1", 0)
         server.start()

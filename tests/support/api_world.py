@@ -61,9 +61,9 @@ class Answer:
 class ApiWorld:
     """Tokens on the bot's database and HTTP requests to its API."""
 
-    def __init__(self, bot: RunningBot, database_url: str, base_url: str) -> None:
+    def __init__(self, bot: RunningBot, database_url: str) -> None:
         self.bot = bot
-        self.base_url = base_url
+        self.base_url = bot.base_url
         self.cli = Cli(database_url, None)
 
     def token(self, name: str, *scopes: Scope) -> str:

@@ -40,6 +40,7 @@ from release_bot.core.models import Command, Scope, Token
 from release_bot.core.rules import TokenHasScope, check
 from release_bot.core.service import ReleaseService
 from release_bot.core.tokens import UNAUTHENTICATED, TokenService
+from release_bot.storage.unit_of_work import Database
 
 PREFIX = "/api/v1"
 DOCUMENT = Path(__file__).with_name("openapi.yaml")
@@ -214,11 +215,12 @@ class Api:
         return await self.answer(request, None, work)
 
 
-def routes(service: ReleaseService, tokens: TokenService, clock: Callable[[], datetime],
-           rate_limit: str, *, one_at_a_time: bool = False) -> list[BaseRoute]:
-    """The API's routes under /api/v1; `one_at_a_time` for SQLite (see the module's doc)."""
+def routes(service: ReleaseService, database: Database, rate_limit: str,
+           clock: Callable[[], datetime]) -> list[BaseRoute]:
+    """The API's routes under /api/v1, over the service and the database's tokens."""
+    one_at_a_time = database.engine.dialect.name == "sqlite"  # see the module's doc
     limiter = anyio.CapacityLimiter(1) if one_at_a_time else None
-    api = Api(service, tokens, clock, Throttle(rate_limit), limiter)
+    api = Api(service, TokenService(database.uow), clock, Throttle(rate_limit), limiter)
     return [
         Route(f"{PREFIX}/openapi.json", api.openapi, methods=["GET"]),
         Route(f"{PREFIX}/flags", api.list_flags, methods=["GET"]),
