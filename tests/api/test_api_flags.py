@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from release_bot.bot.runtime.settings import Settings
 from release_bot.core.models import Scope
-from tests.support.api_world import ApiWorld
+from release_bot.storage import Database
+from tests.support.api_world import API_PIPELINES, ApiWorld
+from tests.support.harness import RunningServe
 
 NEW_FLAG = {"key": "new_checkout", "kind": "gate", "pipeline": "standard", "value": False}
 
@@ -101,3 +104,16 @@ def test_a_database_that_cannot_be_used_is_a_503_not_a_traceback(world: ApiWorld
     answer = world.call("GET", "/api/v1/flags", secret=secret)
     assert (answer.status, answer.media_type) == (503, "application/problem+json")
     assert answer.json()["detail"] == "The database cannot be used right now: retry in a moment."
+
+
+def test_the_api_serves_with_slack_off(database: Database, database_url: str) -> None:
+    serve = RunningServe(Settings(), database, API_PIPELINES)
+    try:
+        world = ApiWorld(serve, database_url)
+        secret = world.token("deploy")
+        assert world.call("POST", "/api/v1/flags", NEW_FLAG, secret=secret).status == 201
+        started = world.call("POST", "/api/v1/flags/new_checkout/releases", {"value": True},
+                             secret=secret)
+        assert (started.status, started.json()["state"]) == (201, "baking")
+    finally:
+        serve.close()

@@ -7,6 +7,7 @@ from typing import Any
 
 from release_bot.core.models import Scope
 from tests.support.api_world import Answer, ApiWorld
+from tests.support.harness import RunningBot
 
 FLAG = {"key": "new_checkout", "kind": "gate", "pipeline": "standard", "value": False}
 START = "/api/v1/flags/new_checkout/releases"
@@ -136,6 +137,7 @@ def test_history_comes_in_pages(world: ApiWorld) -> None:
 def test_api_actions_show_in_slack_naming_the_token(world: ApiWorld) -> None:
     secret = world.token("deploy")
     release = _started(world, secret)
+    assert isinstance(world.bot, RunningBot)
     fake = world.bot.fake
     [posted] = fake.wait_for("chat.postMessage")
     assert posted.params["channel"] == "C0RELEASE"

@@ -11,7 +11,7 @@ from typing import Any
 
 from release_bot.core.models import Scope
 from tests.support.cli_support import Cli
-from tests.support.harness import CHANNEL, RunningBot
+from tests.support.harness import CHANNEL, RunningServe
 
 # the harness's pipeline and groups, with the deploy token allowed to steer it
 API_PIPELINES = f"""
@@ -61,7 +61,7 @@ class Answer:
 class ApiWorld:
     """Tokens on the bot's database and HTTP requests to its API."""
 
-    def __init__(self, bot: RunningBot, database_url: str) -> None:
+    def __init__(self, bot: RunningServe, database_url: str) -> None:
         self.bot = bot
         self.base_url = bot.base_url
         self.cli = Cli(database_url, None)
