@@ -28,7 +28,7 @@ from release_bot.bot.runtime.http import HttpServer, build_http_app
 from release_bot.core.models import Flag, FlagKind, Scope, Version
 from release_bot.core.service import ReleaseService
 from release_bot.core.tokens import TokenService
-from release_bot.storage.unit_of_work import Database
+from release_bot.storage.database import Database
 from tests.support.samples import StaticMembership
 
 SECRET = "rbt_bench-secret"

@@ -40,7 +40,7 @@ from release_bot.core.models import Command, Scope, Token
 from release_bot.core.rules import TokenHasScope, check
 from release_bot.core.service import ReleaseService
 from release_bot.core.tokens import UNAUTHENTICATED, TokenService
-from release_bot.storage.unit_of_work import Database
+from release_bot.storage.database import Database
 
 PREFIX = "/api/v1"
 DOCUMENT = Path(__file__).with_name("openapi.yaml")
