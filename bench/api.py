@@ -89,7 +89,8 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None
 def run(kind: str, seconds: int, connections: int) -> None:
     """Measure one backend."""
     with fresh_database(kind, "bench_api") as database:
-        service = ReleaseService(database.uow, {"bench": pipeline()}, StaticMembership({}))
+        service = ReleaseService(database.uow, {"bench": pipeline()}, StaticMembership({}),
+                                 reads=database.reads)
         tokens = TokenService(database.uow)
         tokens.create("bench", list(Scope), SECRET, "bench", utc_now())
         _flags(database)

@@ -148,8 +148,8 @@ class Outbox(Protocol):
         ...
 
 
-class TokenRepository(Protocol):
-    """API tokens, found by the digest of their secret."""
+class TokenReader(Protocol):
+    """API tokens, found by name or by the digest of their secret."""
 
     def get(self, name: str) -> Token | None:
         """The token with this name (revoked or not), or None."""
@@ -159,12 +159,16 @@ class TokenRepository(Protocol):
         """The token whose secret has this digest, or None."""
         ...
 
-    def add(self, token: Token, secret_digest: str) -> None:
-        """Store a new token."""
-        ...
-
     def list(self) -> Sequence[Token]:
         """Every token, by name."""
+        ...
+
+
+class TokenRepository(TokenReader, Protocol):
+    """API tokens, with writes."""
+
+    def add(self, token: Token, secret_digest: str) -> None:
+        """Store a new token."""
         ...
 
     def revoke(self, name: str, now: datetime) -> None:
@@ -210,6 +214,11 @@ class Reads(Protocol):
     @property
     def history(self) -> HistoryReader:
         """The history."""
+        ...
+
+    @property
+    def tokens(self) -> TokenReader:
+        """API tokens."""
         ...
 
     def __enter__(self) -> Self: ...

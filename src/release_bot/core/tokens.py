@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from release_bot.core.errors import DomainError, InvalidInput, Kind, NotFound
 from release_bot.core.models import Scope, Token
-from release_bot.core.ports import TokenRepository, UnitOfWork
+from release_bot.core.ports import Reads, TokenReader, UnitOfWork
 from release_bot.core.quoting import shown
 from release_bot.core.sentences import say
 
@@ -41,8 +41,10 @@ def check_token_name(name: str) -> None:
 class TokenService:
     """Create, list, revoke and authenticate API tokens."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], reads: Callable[[], Reads] | None = None
+                 ) -> None:
         self.uow = uow
+        self.reads = uow if reads is None else reads
 
     def create(self, name: str, scopes: Iterable[Scope], secret: str, actor: str,
                now: datetime) -> Token:
@@ -63,8 +65,8 @@ class TokenService:
 
     def tokens(self) -> Sequence[Token]:
         """Every token, revoked ones included, by name."""
-        with self.uow() as uow:
-            return uow.tokens.list()
+        with self.reads() as reads:
+            return reads.tokens.list()
 
     def revoke(self, name: str, now: datetime) -> Token:
         """End a token: its next request is refused."""
@@ -78,20 +80,21 @@ class TokenService:
         return replace(token, revoked_at=now)
 
     def authenticate(self, secret: str, now: datetime) -> Token:
-        """The live token with this secret (its last use noted to the minute), else a refusal."""
-        with self.uow() as uow:
-            token = uow.tokens.by_digest(digest(secret))
-            if token is None or token.revoked_at is not None:
-                raise DomainError(UNAUTHENTICATED, code="Unauthenticated",
-                                  kind=Kind.UNAUTHENTICATED)
-            last = token.last_used_at
-            if last is None or now - last >= LAST_USED_PRECISION:
+        """The live token with this secret, else a refusal; its last use is noted to the minute,
+        so most requests only read."""
+        with self.reads() as reads:
+            token = reads.tokens.by_digest(digest(secret))
+        if token is None or token.revoked_at is not None:
+            raise DomainError(UNAUTHENTICATED, code="Unauthenticated", kind=Kind.UNAUTHENTICATED)
+        last = token.last_used_at
+        if last is None or now - last >= LAST_USED_PRECISION:
+            with self.uow() as uow:
                 uow.tokens.used(token.name, now)
                 uow.commit()
         return token
 
 
-def _existing(tokens: TokenRepository, name: str) -> Token:
+def _existing(tokens: TokenReader, name: str) -> Token:
     token = tokens.get(name)
     if token is None:
         raise NotFound(say("There is no token {name}.", name=shown(name)))

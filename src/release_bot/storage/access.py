@@ -1,19 +1,28 @@
-"""Repositories of API access: tokens, and the Idempotency-Keys of starts."""
+"""API access in SQLAlchemy Core: tokens, and the Idempotency-Keys of starts.
+
+Tokens are read on a read-only connection (`Database.reads()`, no write lock on SQLite) or in a
+unit of work, whose repository adds the writes; start keys are written in the start's own
+transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from release_bot.core.models import Scope, StartKey, Token
-from release_bot.storage.repositories import flush
-from release_bot.storage.tables import ApiTokenRow, StartKeyRow
+from release_bot.storage.conflicts import races_as_concurrent_updates
+from release_bot.storage.schema import api_tokens, start_keys
+
+if TYPE_CHECKING:
+    from release_bot.storage.reads import Executor
 
 
-def token_from_row(row: ApiTokenRow) -> Token:
+def token_from_row(row: Row[Any]) -> Token:
     """A token from its row."""
     return Token(name=row.name, scopes=frozenset(Scope(s) for s in row.scopes),
                  created_at=row.created_at, created_by=row.created_by,
@@ -28,43 +37,49 @@ def token_values(token: Token, secret_digest: str) -> dict[str, object]:
             "revoked_at": token.revoked_at}
 
 
-class SqlTokenRepository:
-    """API tokens, found by the digest of their secret."""
+class TokenReads:
+    """API tokens, found by name or by the digest of their secret."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, db: Executor) -> None:
+        self.db = db
 
     def get(self, name: str) -> Token | None:
         """The token with this name (revoked or not), or None."""
-        row = self.session.get(ApiTokenRow, name)
+        row = self.db.execute(select(api_tokens).where(api_tokens.c.name == name)).one_or_none()
         return None if row is None else token_from_row(row)
 
     def by_digest(self, secret_digest: str) -> Token | None:
         """The token whose secret has this digest, or None."""
-        query = select(ApiTokenRow).where(ApiTokenRow.secret_digest == secret_digest)
-        row = self.session.scalars(query).one_or_none()
+        query = select(api_tokens).where(api_tokens.c.secret_digest == secret_digest)
+        row = self.db.execute(query).one_or_none()
         return None if row is None else token_from_row(row)
-
-    def add(self, token: Token, secret_digest: str) -> None:
-        """Store a new token."""
-        self.session.add(ApiTokenRow(**token_values(token, secret_digest)))
-        flush(self.session)
 
     def list(self) -> Sequence[Token]:
         """Every token, by name."""
-        rows = self.session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.name))
+        rows = self.db.execute(select(api_tokens).order_by(api_tokens.c.name))
         return [token_from_row(row) for row in rows]
+
+
+class SqlTokenRepository(TokenReads):
+    """API tokens: the reads of TokenReads, and writes."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.session = session
+
+    def add(self, token: Token, secret_digest: str) -> None:
+        """Store a new token."""
+        self.session.execute(insert(api_tokens).values(**token_values(token, secret_digest)))
 
     def revoke(self, name: str, now: datetime) -> None:
         """Mark a token revoked."""
-        self._set(name, revoked_at=now)
+        self.session.execute(update(api_tokens).where(api_tokens.c.name == name)
+                             .values(revoked_at=now))
 
     def used(self, name: str, now: datetime) -> None:
         """Note when the token was last used."""
-        self._set(name, last_used_at=now)
-
-    def _set(self, name: str, **values: datetime) -> None:
-        self.session.execute(update(ApiTokenRow).where(ApiTokenRow.name == name).values(**values))
+        self.session.execute(update(api_tokens).where(api_tokens.c.name == name)
+                             .values(last_used_at=now))
 
 
 class SqlStartKeyRepository:
@@ -75,7 +90,8 @@ class SqlStartKeyRepository:
 
     def find(self, owner: str, key: str) -> tuple[StartKey, int] | None:
         """The key as stored and the release it started, or None."""
-        row = self.session.get(StartKeyRow, (owner, key))
+        query = select(start_keys).where(start_keys.c.owner == owner, start_keys.c.key == key)
+        row = self.session.execute(query).one_or_none()
         if row is None:
             return None
         assert row.release_id is not None, "a key is settled in the transaction that claims it"
@@ -83,13 +99,13 @@ class SqlStartKeyRepository:
 
     def claim(self, start: StartKey, now: datetime) -> None:
         """Store the key at once: a concurrent twin waits on its primary key, then fails."""
-        self.session.add(StartKeyRow(owner=start.owner, key=start.key, request=start.request,
-                                     created_at=now))
-        flush(self.session)
+        with races_as_concurrent_updates():
+            self.session.execute(insert(start_keys).values(
+                owner=start.owner, key=start.key, request=start.request, created_at=now))
 
     def settle(self, start: StartKey, release_id: int) -> None:
         """Record the release the key started."""
-        row = self.session.get(StartKeyRow, (start.owner, start.key))
-        assert row is not None, "settle() follows claim() in one transaction"
-        row.release_id = release_id
-
+        self.session.execute(
+            update(start_keys)
+            .where(start_keys.c.owner == start.owner, start_keys.c.key == start.key)
+            .values(release_id=release_id))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlalchemy import Connection, Engine, Select, select
 
 from release_bot.core.models import Event, Flag, Release, Version
+from release_bot.storage.access import TokenReads
 from release_bot.storage.mapping import (
     event_from_row,
     flag_from_row,
@@ -116,6 +117,7 @@ class SqlReads:
     flags: FlagReads
     releases: ReleaseReads
     history: HistoryReads
+    tokens: TokenReads
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -126,6 +128,7 @@ class SqlReads:
         self.flags = FlagReads(self.connection)
         self.releases = ReleaseReads(self.connection)
         self.history = HistoryReads(self.connection)
+        self.tokens = TokenReads(self.connection)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

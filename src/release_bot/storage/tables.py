@@ -119,28 +119,3 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None]
     claimed_until: Mapped[datetime | None]
 
-
-class ApiTokenRow(Base):
-    """An API token: its name, scopes and the SHA-256 of its secret (never the secret)."""
-
-    __table__ = schema.api_tokens
-
-    name: Mapped[str]
-    secret_digest: Mapped[str]
-    scopes: Mapped[list[str]]
-    created_at: Mapped[datetime]
-    created_by: Mapped[str]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
-
-
-class StartKeyRow(Base):
-    """An Idempotency-Key of a start, unique per owner: the database lets one twin through."""
-
-    __table__ = schema.start_keys
-
-    owner: Mapped[str]
-    key: Mapped[str]
-    request: Mapped[str]
-    release_id: Mapped[int | None]
-    created_at: Mapped[datetime]

@@ -220,7 +220,8 @@ def routes(service: ReleaseService, database: Database, rate_limit: str,
     """The API's routes under /api/v1, over the service and the database's tokens."""
     one_at_a_time = database.engine.dialect.name == "sqlite"  # see the module's doc
     limiter = anyio.CapacityLimiter(1) if one_at_a_time else None
-    api = Api(service, TokenService(database.uow), clock, Throttle(rate_limit), limiter)
+    tokens = TokenService(database.uow, database.reads)
+    api = Api(service, tokens, clock, Throttle(rate_limit), limiter)
     return [
         Route(f"{PREFIX}/openapi.json", api.openapi, methods=["GET"]),
         Route(f"{PREFIX}/flags", api.list_flags, methods=["GET"]),

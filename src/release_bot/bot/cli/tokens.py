@@ -64,7 +64,8 @@ def token_create(root: Root, name: str, scopes: tuple[str, ...], actor: str) -> 
 @friendly
 def token_list(root: Root, as_json: bool) -> None:
     """Tokens with their scopes, creation and last use (revoked ones too)."""
-    found = TokenService(root.database().uow).tokens()
+    database = root.database()
+    found = TokenService(database.uow, database.reads).tokens()
     if as_json:
         echo_json([token_data(t) for t in found])
         return
