@@ -1,32 +1,20 @@
-"""API access in SQLAlchemy Core: tokens, and the Idempotency-Keys of starts.
+"""The writes of API access, in SQLAlchemy Core: tokens, and the Idempotency-Keys of starts.
 
-Tokens are read on a read-only connection (`Database.reads()`, no write lock on SQLite) or in a
-unit of work, whose repository adds the writes; start keys are written in the start's own
-transaction.
+Tokens are read by storage/reads.py's TokenReads, which the repository here extends; start keys
+are read and written in the start's own transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from release_bot.core.models import Scope, StartKey, Token
+from release_bot.core.models import StartKey, Token
 from release_bot.storage.conflicts import races_as_concurrent_updates
+from release_bot.storage.reads import TokenReads
 from release_bot.storage.schema import api_tokens, start_keys
-
-if TYPE_CHECKING:
-    from release_bot.storage.reads import Executor
-
-
-def token_from_row(row: Row[Any]) -> Token:
-    """A token from its row."""
-    return Token(name=row.name, scopes=frozenset(Scope(s) for s in row.scopes),
-                 created_at=row.created_at, created_by=row.created_by,
-                 last_used_at=row.last_used_at, revoked_at=row.revoked_at)
 
 
 def token_values(token: Token, secret_digest: str) -> dict[str, object]:
@@ -35,29 +23,6 @@ def token_values(token: Token, secret_digest: str) -> dict[str, object]:
             "scopes": sorted(s.value for s in token.scopes), "created_at": token.created_at,
             "created_by": token.created_by, "last_used_at": token.last_used_at,
             "revoked_at": token.revoked_at}
-
-
-class TokenReads:
-    """API tokens, found by name or by the digest of their secret."""
-
-    def __init__(self, db: Executor) -> None:
-        self.db = db
-
-    def get(self, name: str) -> Token | None:
-        """The token with this name (revoked or not), or None."""
-        row = self.db.execute(select(api_tokens).where(api_tokens.c.name == name)).one_or_none()
-        return None if row is None else token_from_row(row)
-
-    def by_digest(self, secret_digest: str) -> Token | None:
-        """The token whose secret has this digest, or None."""
-        query = select(api_tokens).where(api_tokens.c.secret_digest == secret_digest)
-        row = self.db.execute(query).one_or_none()
-        return None if row is None else token_from_row(row)
-
-    def list(self) -> Sequence[Token]:
-        """Every token, by name."""
-        rows = self.db.execute(select(api_tokens).order_by(api_tokens.c.name))
-        return [token_from_row(row) for row in rows]
 
 
 class SqlTokenRepository(TokenReads):
