@@ -53,6 +53,7 @@ Work = Callable[[Token], Response]
 
 
 def _json(data: Any, status: int = 200, location: str | None = None) -> Response:
+    """A JSON answer, with where the resource is when one was made."""
     headers = {"Location": location} if location else None
     return JSONResponse(data, status, headers)
 
