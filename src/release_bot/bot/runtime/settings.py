@@ -52,6 +52,14 @@ def _sync_host(text: str) -> str:
     return text.strip() or LOOPBACK
 
 
+def _rate_limit(text: str) -> str:
+    """API_RATE_LIMIT, checked as it is read; ValueError says how to write it."""
+    from release_bot.bot.api.throttle import parse_rate_limit
+
+    parse_rate_limit(text)
+    return text
+
+
 def _secret(text: str) -> Secret | None:
     """A credential; an empty one counts as not set."""
     return Secret(text) if text else None
@@ -67,6 +75,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_app_token": _secret,
     "slack_api_url": str,
     "port": _port,
+    "api_rate_limit": _rate_limit,
 }
 
 
@@ -83,6 +92,7 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
     port: int = 3000
+    api_rate_limit: str = "20/second;600/minute"
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:
