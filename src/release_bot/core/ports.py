@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from release_bot.core.models import Event, Flag, Notification, Release, Version
+from release_bot.core.models import Event, Flag, Notification, Release, Version, Webhook
 from release_bot.core.sweeps import StuckRelease, SweepFailure
 
 
@@ -124,6 +124,10 @@ class Outbox(Protocol):
         self, release_id: int, channel: str | None, notification: Notification, now: datetime
     ) -> None:
         """Queue one notification for delivery after commit."""
+        ...
+
+    def put_event(self, release_id: int, webhook: Webhook, event: Event, now: datetime) -> None:
+        """Queue one history event for a webhook endpoint, after commit."""
         ...
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from release_bot.storage.outbox import OutboxStatus
+from release_bot.storage.outbox import SLACK_TARGET, OutboxStatus
 from release_bot.storage.timestamps import as_utc, utc_now
 
 NAMING_CONVENTION = {
@@ -171,10 +171,15 @@ class OutboxRow(Base):
     """A notification written with the state change that caused it, delivered after commit."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_status_id", "status", "id"),
+        Index("ix_outbox_target_status_id", "target", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    # "slack", or the URL of the webhook endpoint the row is for
+    target: Mapped[str] = mapped_column(Text, default=SLACK_TARGET, server_default=SLACK_TARGET)
     channel: Mapped[str | None]
     kind: Mapped[str]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON_DOCUMENT)
