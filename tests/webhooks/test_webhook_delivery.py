@@ -10,6 +10,7 @@ from release_bot.core.models import Action, Command
 from release_bot.storage import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.outbox import OutboxStatus
+from tests.support.cli_support import Cli
 from tests.support.samples import APPROVER_IDS, ENGINEER, MANAGER, TRIGGERER
 from tests.support.webhook_receiver import Receiver
 from tests.webhooks.conftest import Rig
@@ -94,7 +95,7 @@ def test_a_receiver_down_for_a_while_loses_nothing_and_gets_nothing_out_of_order
 
 
 def test_a_receiver_that_keeps_failing_is_marked_failed_with_the_events_behind_it(
-    rig: Rig, receiver: Receiver, database: Database
+    rig: Rig, receiver: Receiver, database: Database, database_url: str
 ) -> None:
     receiver.down = True
     rig.flag("checkout")
@@ -108,6 +109,14 @@ def test_a_receiver_that_keeps_failing_is_marked_failed_with_the_events_behind_i
     assert [(m.target, m.attempts, m.last_error) for m in failed] == [
         (receiver.url, 4, "HTTP 503"),
         (receiver.url, 0, f"not sent: #{failed[0].id} before it failed"),
+    ]
+    listed = Cli(database_url, None).ok("outbox", "list", "--failed").splitlines()
+    assert listed == [
+        f"#{failed[0].id}\trelease #{release.id}\tevent to {receiver.url}\tfailed"
+        "\t4 attempt(s)\tHTTP 503",
+        f"#{failed[1].id}\trelease #{release.id}\tevent to {receiver.url}\tfailed"
+        f"\t0 attempt(s)\tnot sent: #{failed[0].id} before it failed",
+        "2 row(s)",
     ]
     # the receiver is back: the release's next events are sent
     receiver.down = False

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from standardwebhooks import Webhook as Signer
 from standardwebhooks.webhooks import EmptyWebhookSecretError
 
+from release_bot.bot.runtime.pipelines_config import PipelinesFileError
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Pipeline
 
@@ -32,13 +33,13 @@ def signer(name: str, environ: Mapping[str, str]) -> Signer:
 
 
 def check_secrets(pipelines: Mapping[str, Pipeline], environ: Mapping[str, str]) -> None:
-    """Refuse to serve while a webhook's secret is missing: one sentence per webhook."""
+    """Refuse to serve while a webhook's secret is missing: one sentence a line per webhook."""
     problems = []
     for name, pipeline in sorted(pipelines.items()):
         for webhook in pipeline.webhooks:
             try:
                 signer(webhook.secret_env, environ)
             except MissingSecret as error:
-                problems.append(f"Pipeline {name}, webhook {webhook.url}: {error.message}")
+                problems.append(f"pipeline '{name}', webhook {webhook.url}: {error.message}")
     if problems:
-        raise MissingSecret("\n".join(problems))
+        raise PipelinesFileError("\n".join(problems))
