@@ -53,6 +53,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_app_token": _secret,
     "slack_api_url": str,
     "port": _port,
+    "release_bot_url": str,
+    "release_bot_token": _secret,
 }
 
 
@@ -67,6 +69,9 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
     port: int = 3000
+    # set both, and the CLI's flag, release and history commands go through this serve's API
+    release_bot_url: str | None = None
+    release_bot_token: Secret | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:
