@@ -21,7 +21,7 @@ def through_json(data: object) -> object:
     return json.loads(json.dumps(data))
 
 
-VERSIONS = {1: Version(1, {"limit": 5}, NOW, TRIGGERER), 2: Version(2, {"limit": 9}, NOW, TRIGGERER)}
+VERSIONS = {n: Version(n, {"limit": n * 4}, NOW, TRIGGERER) for n in (1, 2)}
 
 
 def shown(release: Release, at: datetime) -> tuple[object, str, str]:
@@ -48,7 +48,7 @@ def test_a_release_read_back_from_its_json_prints_the_same(release: Release) -> 
     at = NOW + timedelta(minutes=3)
     original = shown(release, at)
     again, again_versions = release_from_data(through_json(release_data(release, VERSIONS)))
-    assert {n: v.value for n, v in again_versions.items()} == {1: {"limit": 5}, 2: {"limit": 9}}
+    assert {n: v.value for n, v in again_versions.items()} == {1: {"limit": 4}, 2: {"limit": 8}}
     assert shown(again, at) == original
 
 
