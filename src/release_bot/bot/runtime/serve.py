@@ -30,8 +30,10 @@ from release_bot.bot.slack.client import make_web_client
 from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.delivery import Deliverer
 from release_bot.bot.slack.membership import SlackMembership
+from release_bot.bot.webhooks.delivery import WebhookDeliverer
 from release_bot.core.errors import DomainError
 from release_bot.storage.delivery import SqlDeliveryQueue
+from release_bot.storage.outbox import Stream
 from release_bot.storage.unit_of_work import Database
 
 log = logging.getLogger(__name__)
@@ -64,12 +66,20 @@ class Runtime:
         self.client = make_web_client(token, self.settings.slack_api_url)
         self.membership = SlackMembership(self.client)
         self.service = build_service(self.database, self.config, self.membership)
-        doorbell = threading.Event()
+        doorbell, webhook_bell = threading.Event(), threading.Event()
+        worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.webhooks = WebhookDeliverer(SqlDeliveryQueue(self.database, Stream.WEBHOOKS),
+                                         utc_now, worker, os.environ, webhook_bell)
+
+        def ring() -> None:
+            """A change committed: both deliveries look for what it queued."""
+            doorbell.set()
+            webhook_bell.set()
+
         queue = SqlDeliveryQueue(self.database)
         self.ctx = SlackContext(
-            self.service, self.membership, doorbell.set, utc_now, queue.status_message
+            self.service, self.membership, ring, utc_now, queue.status_message
         )
-        worker = f"{socket.gethostname()}:{os.getpid()}"
         self.deliverer = Deliverer(
             queue,
             _delivery_client(token, self.settings),
@@ -77,7 +87,7 @@ class Runtime:
             doorbell,
             worker,
         )
-        self.sweeper = Sweeper(self.service, utc_now, doorbell.set)
+        self.sweeper = Sweeper(self.service, utc_now, ring)
         self._secret = secret
         self.app: App | None = None
         try:
@@ -119,6 +129,7 @@ class Runtime:
     def start_background(self) -> None:
         """Start delivery and the timer sweeps."""
         self.deliverer.start()
+        self.webhooks.start()
         self.sweeper.start()
         self.ctx.kick_delivery()
 
@@ -126,6 +137,7 @@ class Runtime:
         """Finish the sweep and delivery in hand, then stop them."""
         self.sweeper.stop()
         self.deliverer.stop()
+        self.webhooks.stop()
 
     def run(self, port: int) -> None:
         """Serve until SIGINT/SIGTERM."""
