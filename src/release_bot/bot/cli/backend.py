@@ -36,8 +36,9 @@ class Releases(Protocol):
         """Create a flag; the new flag."""
         ...
 
-    def start_release(self, key: str, value: Any, actor: str | None) -> Shown:
-        """Start a release of a flag to a new value."""
+    def start_release(self, key: str, value: Any, actor: str | None,
+                      once: str | None = None) -> Shown:
+        """Start a release of a flag to a new value (`once`: an idempotency key)."""
         ...
 
     def release(self, release_id: int) -> Shown:
@@ -109,8 +110,12 @@ class Local:
         service.create_flag(key, kind, pipeline, value, who, now())
         return flag_data(*service.flag(key))
 
-    def start_release(self, key: str, value: Any, actor: str | None) -> Shown:
-        """Start a release of a flag to a new value."""
+    def start_release(self, key: str, value: Any, actor: str | None,
+                      once: str | None = None) -> Shown:
+        """Start a release of a flag to a new value (an idempotency key is the API's)."""
+        if once is not None:
+            raise InvalidInput("--idempotency-key is kept by the API: set RELEASE_BOT_URL and "
+                               "RELEASE_BOT_TOKEN, or drop it.")
         who = self._actor(actor)
         service = self.root.service(with_pipelines=True)
         started = service.start_release(key, value, who, now())

@@ -18,6 +18,7 @@ from release_bot.bot.runtime.compose import Root
 from release_bot.core.models import Action
 from release_bot.core.sweeps import SweepFailure
 
+ONCE = "give a key unique to this start, such as the CI run's id"
 _ACTIONS = {a.value.replace("_", "-"): a for a in Action}
 
 
@@ -30,12 +31,15 @@ def release() -> None:
 @click.argument("key")
 @click.option("--value", required=True, help="The new value, as JSON.")
 @click.option("--by", "actor", help="Slack user id of who starts it (through the API: the token).")
+@click.option("--idempotency-key", "once",
+              help="Through the API: a retry with the same key gets the same release.")
 @pass_root
 @friendly
-def release_start(root: Root, key: str, value: str, actor: str | None) -> None:
+def release_start(root: Root, key: str, value: str, actor: str | None, once: str | None) -> None:
     """Start a release of KEY to a new value; prints the release id last."""
     key = inputs.flag_key(key)
-    parsed = (inputs.flag_value(value), _who("--by", actor))
+    parsed = (inputs.flag_value(value), _who("--by", actor),
+              None if once is None else inputs.text("--idempotency-key", once, ONCE, limit=255))
     started, versions = releases(root, "--by").start_release(key, *parsed)
     click.echo(release_text(started, versions, now()))
     click.echo(started.id)

@@ -73,10 +73,14 @@ class Remote:
         body = {"key": key, "kind": kind.value, "pipeline": pipeline, "value": value}
         return dict(self._call("POST", "/flags", body))
 
-    def start_release(self, key: str, value: Any, actor: str | None) -> Shown:
-        """Start a release of a flag to a new value."""
+    def start_release(self, key: str, value: Any, actor: str | None,
+                      once: str | None = None) -> Shown:
+        """Start a release of a flag to a new value; with an idempotency key, a retry gets the
+        release the first attempt started."""
         self._no_actor(actor)
-        return release_from_data(self._call("POST", f"/flags/{key}/releases", {"value": value}))
+        headers = {} if once is None else {"Idempotency-Key": once}
+        return release_from_data(
+            self._call("POST", f"/flags/{key}/releases", {"value": value}, headers))
 
     def release(self, release_id: int) -> Shown:
         """One release."""
@@ -110,13 +114,15 @@ class Remote:
             page = answer["next"]
         return events
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(self, method: str, path: str, body: Any = None,
+              headers: Mapping[str, str] | None = None) -> Any:
         """One request; a refusal becomes the DomainError the database path would raise."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
             self.url + PREFIX + path, data=data, method=method,
             headers={"Authorization": f"Bearer {self.token}", "Accept": "application/json",
-                     "Content-Type": "application/json", "User-Agent": "release-bot-cli"},
+                     "Content-Type": "application/json", "User-Agent": "release-bot-cli",
+                     **(headers or {})},
         )
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
