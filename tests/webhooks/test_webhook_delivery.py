@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
 
+from release_bot.bot.webhooks.delivery import WebhookDeliverer
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, Command
 from release_bot.storage import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
-from release_bot.storage.outbox import OutboxStatus
+from release_bot.storage.outbox import OutboxStatus, Stream
 from tests.support.cli_support import Cli
 from tests.support.samples import APPROVER_IDS, ENGINEER, MANAGER, TRIGGERER
-from tests.support.webhook_receiver import Receiver
-from tests.webhooks.conftest import Rig
+from tests.support.webhook_receiver import SECRET, Receiver
+from tests.webhooks.conftest import SECRET_ENV, Rig
 
 
 def act(rig: Rig, release_id: int, action: Action, actor: str, phase: int,
@@ -168,3 +170,36 @@ def test_an_endpoint_nobody_listens_on_is_retried_like_an_outage(database: Datab
     assert row.status is OutboxStatus.PENDING
     assert row.attempts >= 2
     assert row.last_error is not None and "refused" in row.last_error.lower()
+
+
+def test_two_replicas_delivering_at_once_keep_each_release_in_order(
+    database: Database, receiver: Receiver
+) -> None:
+    rig = Rig(database, [receiver.url], attempts=20)
+    replicas = [
+        WebhookDeliverer(SqlDeliveryQueue(database, Stream.WEBHOOKS), rig.clock, f"replica-{n}",
+                         {SECRET_ENV: SECRET}, threading.Event(), interval=0.01, batch=3)
+        for n in range(2)
+    ]
+    keys = [f"flag-{n}" for n in range(4)]
+    for key in keys:
+        rig.flag(key)
+    for replica in replicas:
+        replica.start()
+    try:
+        for key in keys:
+            started = rig.service.start_release(key, True, TRIGGERER, rig.clock())
+            assert started.id is not None
+            for action in (Action.PAUSE, Action.UNPAUSE, Action.PAUSE, Action.UNPAUSE):
+                act(rig, started.id, action, ENGINEER, 0)
+        receiver.wait_for(4 * 5)
+    finally:
+        for replica in replicas:
+            replica.stop()
+    delivered = receiver.delivered()
+    assert len(delivered) == 20 and len({r.webhook_id for r in delivered}) == 20
+    for key in keys:
+        assert [r.body["type"] for r in delivered if r.body["data"]["flag"] == key] == [
+            "release.started", "release.paused", "release.unpaused", "release.paused",
+            "release.unpaused",
+        ]
