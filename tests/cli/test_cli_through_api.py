@@ -19,7 +19,6 @@ import uvicorn  # noqa: E402 — after the skip: only with the API front
 from starlette.applications import Starlette  # noqa: E402
 
 from release_bot.bot.slack.pacing import Pacer  # noqa: E402
-from release_bot.core.tokens import TokenService  # noqa: E402
 from release_bot.storage import Database  # noqa: E402
 from tests.support.cli_support import Cli  # noqa: E402
 from tests.support.fake_slack import FakeSlack  # noqa: E402
@@ -86,7 +85,7 @@ def twins(database: Database, database_url: str, tmp_path: Path,
     with FakeSlack() as fake:
         bot = RunningBot(fake, database, PIPELINES)
         bot.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
-        app = Starlette(routes=api.routes(bot.service, TokenService(database.uow),
+        app = Starlette(routes=api.routes(bot.service, api.TokenService(database.uow),
                                           bot.runtime.ctx.clock, "1000/second"))
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
