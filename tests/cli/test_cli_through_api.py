@@ -77,16 +77,17 @@ class Twins:
 @pytest.fixture
 def twins(database: Database, database_url: str, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Twins]:
-    """A serve with its API on the test database, and the CLI both ways; the CLI's clock
-    stands still, so that a bake's time left prints the same both ways."""
+    """A serve with its API on the test database, and the CLI both ways; the API's clock and
+    the CLI's stand still at the same moment, so that the times printed are the same."""
     monkeypatch.setattr("release_bot.bot.cli.releases.now", lambda: FIXED)
+    monkeypatch.setattr("release_bot.bot.cli.backend.now", lambda: FIXED)
     config = tmp_path / "pipelines.yml"
     config.write_text(PIPELINES)
     with FakeSlack() as fake:
         bot = RunningBot(fake, database, PIPELINES)
         bot.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
         app = Starlette(routes=api.routes(bot.service, api.TokenService(database.uow),
-                                          bot.runtime.ctx.clock, "1000/second"))
+                                          lambda: FIXED, "1000/second"))
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
