@@ -113,6 +113,17 @@ class SqlDeliveryQueue:
                 .values(last_error=error, attempts=OutboxRow.attempts + 1, **failed)
             )
 
+    def drop_pending(self, reason: str, now: datetime) -> int:
+        """Mark every pending row of the stream dropped (nobody will post it); returns how
+        many. Rows of the other stream are left alone: webhooks are sent without Slack."""
+        with self.database.sessions.begin() as session:
+            dropped = session.execute(
+                update(OutboxRow)
+                .where(_in_stream(self.stream), OutboxRow.status == PENDING)
+                .values(status=OutboxStatus.DROPPED.value, last_error=reason, sent_at=now)
+            )
+            return int(dropped.rowcount)  # type: ignore[attr-defined]
+
     def retry_later(self, ids: Sequence[int], error: str, at: datetime) -> None:
         """Give these rows back for another attempt at `at`."""
         self._update(ids, last_error=error, next_attempt_at=at, attempts=OutboxRow.attempts + 1)
