@@ -5,24 +5,18 @@ exit codes — for what they show, what they change, and what they refuse."""
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-api = pytest.importorskip("release_bot.bot.api.routes", reason="the API front is not here yet")
+from release_bot.bot.runtime.settings import Settings
+from release_bot.storage import Database
+from tests.support.cli_support import Cli
+from tests.support.harness import CHANNEL, RunningServe
 
-import uvicorn  # noqa: E402 — after the skip: only with the API front
-from starlette.applications import Starlette  # noqa: E402
-
-from release_bot.bot.slack.pacing import Pacer  # noqa: E402
-from release_bot.storage import Database  # noqa: E402
-from tests.support.cli_support import Cli  # noqa: E402
-from tests.support.fake_slack import FakeSlack  # noqa: E402
-from tests.support.harness import CHANNEL, RunningBot  # noqa: E402
+pytest.importorskip("release_bot.bot.api.routes", reason="the API front is not merged yet")
 
 TOKEN = "token:deploy"
 PIPELINES = f"""
@@ -77,34 +71,20 @@ class Twins:
 @pytest.fixture
 def twins(database: Database, database_url: str, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Twins]:
-    """A serve with its API on the test database, and the CLI both ways; the API's clock and
+    """`serve` without Slack on the test database, and the CLI both ways; serve's clock and
     the CLI's stand still at the same moment, so that the times printed are the same."""
-    monkeypatch.setattr("release_bot.bot.cli.releases.now", lambda: FIXED)
-    monkeypatch.setattr("release_bot.bot.cli.backend.now", lambda: FIXED)
+    for clock in ("runtime.serve.utc_now", "cli.releases.now", "cli.backend.now"):
+        monkeypatch.setattr(f"release_bot.bot.{clock}", lambda: FIXED)
     config = tmp_path / "pipelines.yml"
     config.write_text(PIPELINES)
-    with FakeSlack() as fake:
-        bot = RunningBot(fake, database, PIPELINES)
-        bot.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
-        app = Starlette(routes=api.routes(bot.service, api.TokenService(database.uow),
-                                          lambda: FIXED, "1000/second"))
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.01)
-        cli = Cli(database_url, config)
-        secret = cli.ok("token", "create", "deploy", "--can", "read", "--can", "start",
-                        "--can", "act").splitlines()[-1]
-        try:
-            yield Twins(database_url, config, f"http://127.0.0.1:{sock.getsockname()[1]}",
-                        secret)
-        finally:
-            server.should_exit = True
-            thread.join(5)
-            bot.close()
+    serve = RunningServe(Settings(), database, PIPELINES)
+    cli = Cli(database_url, config)
+    secret = cli.ok("token", "create", "deploy", "--can", "read", "--can", "start",
+                    "--can", "act").splitlines()[-1]
+    try:
+        yield Twins(database_url, config, serve.base_url, secret)
+    finally:
+        serve.close()
 
 
 def reads(twins: Twins, key: str, release_id: int | None) -> None:
