@@ -46,7 +46,8 @@ class Twins:
 
     def __init__(self, database_url: str, config: Path, url: str, secret: str) -> None:
         self.database = Cli(database_url, config)
-        self.api = Cli(None, config)
+        # through the API, neither a database nor the pipelines file is needed: none is given
+        self.api = Cli("sqlite:///nowhere/release-bot.db", config.parent / "absent.yml")
         self.env = {"RELEASE_BOT_URL": url, "RELEASE_BOT_TOKEN": secret}
 
     def both(self, *args: str) -> tuple[int, str, str]:
