@@ -76,6 +76,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_api_url": str,
     "port": _port,
     "api_rate_limit": _rate_limit,
+    "release_bot_url": str,
+    "release_bot_token": _secret,
 }
 
 
@@ -93,6 +95,9 @@ class Settings:
     slack_api_url: str | None = None
     port: int = 3000
     api_rate_limit: str = "20/second;600/minute"
+    # set both, and the CLI's flag, release and history commands go through this serve's API
+    release_bot_url: str | None = None
+    release_bot_token: Secret | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:
