@@ -53,6 +53,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_app_token": _secret,
     "slack_api_url": str,
     "port": _port,
+    "release_bot_alert_token": _secret,
 }
 
 
@@ -67,6 +68,7 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
     port: int = 3000
+    release_bot_alert_token: Secret | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:

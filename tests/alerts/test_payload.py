@@ -1,0 +1,60 @@
+"""Reading Alertmanager's webhook body: the alerts that name a flag, or one sentence why not."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from release_bot.bot.alerts.kill_switch import reason
+from release_bot.bot.alerts.payload import FiringAlert, Malformed, firing_alerts
+from release_bot.core.models import Action
+from tests.support.alertmanager import alert, webhook
+
+
+def test_firing_alerts_with_the_flag_label_are_read_in_order() -> None:
+    body = webhook(
+        alert("HighErrorRate", "new_checkout", summary="5% of checkouts fail"),
+        alert("Unrelated"),
+        alert("Resolved", "new_checkout", status="resolved"),
+        alert("LatencyBurn", "search_v2", action="abort"),
+    )
+    assert firing_alerts(body) == [
+        FiringAlert("HighErrorRate", "new_checkout", Action.PAUSE, "5% of checkouts fail"),
+        FiringAlert("LatencyBurn", "search_v2", Action.ABORT, ""),
+    ]
+
+
+def test_an_unknown_action_label_pauses_and_the_reason_says_so() -> None:
+    [read] = firing_alerts(webhook(alert("Burn", "f", action="rollback", summary="bad")))
+    assert read.action is Action.PAUSE
+    assert reason(read) == ("Alertmanager alert Burn is firing: bad (release_bot_action "
+                            "'rollback' is neither pause nor abort, so the release is paused)")
+
+
+def test_the_reason_names_the_alert_and_its_summary_on_one_line() -> None:
+    [read] = firing_alerts(webhook(alert("HighErrorRate", "f", action=" Abort ",
+                                         summary="errors\nat 5%")))
+    assert read.action is Action.ABORT
+    assert reason(read) == "Alertmanager alert HighErrorRate is firing: errors\\nat 5%"
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    (b"{not json", "The body is not JSON"),
+    (b"\xff\xfe", "The body is not JSON"),
+    (b"[]", "webhook version 4: body — Input should be a JSON object."),
+    (json.dumps({"version": "4", "alerts": [[]]}).encode(),
+     "alerts[0] — Input should be a JSON object."),
+    (json.dumps({"version": "3", "alerts": []}).encode(), "version — "),
+    (json.dumps({"version": "4"}).encode(), "alerts — Field required"),
+    (json.dumps({"version": "4", "alerts": [{"status": "firing", "labels": {"a": 1}}]}).encode(),
+     "alerts[0].labels.a — "),
+    (json.dumps({"version": "4", "alerts": [{"status": "pending", "labels": {}}]}).encode(),
+     "alerts[0].status — "),
+])
+def test_a_body_that_is_not_the_webhook_is_one_sentence(body: bytes, said: str) -> None:
+    with pytest.raises(Malformed) as raised:
+        firing_alerts(body)
+    message = str(raised.value)
+    assert said in message
+    assert "\n" not in message and message.endswith(".")
