@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from release_bot.core.models import Event, Flag, Notification, Release, Version
+from release_bot.core.models import CheckState, Event, Flag, Notification, Release, Version
 from release_bot.core.sweeps import StuckRelease, SweepFailure
 
 
@@ -127,6 +127,22 @@ class Outbox(Protocol):
         ...
 
 
+class CheckRepository(Protocol):
+    """The states of the checks of releases' live phases (apart from a release's revision)."""
+
+    def start(self, release_id: int, state: CheckState, query: str) -> None:
+        """Begin measuring a check of a phase that went live."""
+        ...
+
+    def save(self, release_id: int, state: CheckState) -> None:
+        """Keep a check's latest measurement, counts and next due time."""
+        ...
+
+    def stop(self, release_id: int) -> None:
+        """Measure none of the release's checks again (it ended); their last states stay."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
@@ -148,6 +164,11 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> Outbox:
         """The outbox."""
+        ...
+
+    @property
+    def checks(self) -> CheckRepository:
+        """The states of checks."""
         ...
 
     def __enter__(self) -> Self: ...

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from release_bot.core import machine, sweeps
+from release_bot.core import guardrails, machine, sweeps
 from release_bot.core.errors import (
     ConcurrentUpdate,
     InvalidInput,
@@ -18,11 +18,17 @@ from release_bot.core.errors import (
     RuleBroken,
 )
 from release_bot.core.evaluation import serve
+from release_bot.core.guardrails import DueCheck, Measurement
 from release_bot.core.models import (
+    GUARDRAIL_ACTOR,
+    Check,
     Command,
     Event,
     Flag,
     FlagKind,
+    NoticeKind,
+    Notification,
+    OnFail,
     Outcome,
     Pipeline,
     Release,
@@ -194,6 +200,71 @@ class ReleaseService:
             f"Release #{command.release_id} kept changing while we tried — look again and retry."
         )
 
+    def record_measurement(self, due: DueCheck, reading: Measurement, now: datetime
+                           ) -> Release | None:
+        """Keep one measurement of a check and act on it, in one transaction.
+
+        A verdict that changes is kept in the history (and redraws the status); `failures`
+        fails in a row pause or abort the release as the guardrail; a held bake whose checks
+        all pass now ends. None when the check no longer runs (its release or phase ended).
+        """
+        for _ in range(CAS_ATTEMPTS):
+            with self.uow() as uow:
+                release = uow.releases.get(due.release_id)
+                if release is None or due.phase not in release.live_phases():
+                    return None
+                watched = next((c for c in release.pipeline.phases[due.phase].checks
+                                if c.name == due.name), None)
+                if watched is None:
+                    return None
+                state = (release.check_state(due.phase, due.name)
+                         or guardrails.first_state(due.phase, watched, due.due_at))
+                measured = guardrails.measure(watched, state, reading,
+                                              guardrails.next_due(watched, due.due_at, now))
+                uow.checks.save(due.release_id, measured.after)
+                seen = replace(release, checks=tuple(
+                    measured.after if (c.phase, c.name) == (due.phase, due.name) else c
+                    for c in release.checks))
+                if measured.changed:
+                    uow.history.append(_verdict_event(seen, watched, measured, now))
+                transition = None
+                if measured.act is not None:
+                    reason = guardrails.action_reason(watched, measured.after)
+                    transition = machine.guard(seen, measured.act, reason, now)
+                if transition is None and seen.held_since is not None:
+                    transition = machine.timer_end(seen, now)
+                try:
+                    if transition is not None:
+                        seen = self._record(uow, seen, transition, now)
+                    elif measured.changed:
+                        uow.outbox.put(due.release_id, release.pipeline.channel, Notification(
+                            NoticeKind.STATUS_CHANGED, {"phase": release.phase}), now)
+                    uow.commit()
+                except ConcurrentUpdate:
+                    continue
+                return seen
+        raise ConcurrentUpdate(
+            f"Release #{due.release_id} kept changing while its check was recorded."
+        )
+
+    def guardrail(self, release_id: int, act: OnFail, reason: Sentence, now: datetime
+                  ) -> Release | None:
+        """Pause or abort a release as the guardrail (an alert, a check), with the reason;
+        None when there was nothing to do (already paused, or ended)."""
+        for _ in range(CAS_ATTEMPTS):
+            with self.uow() as uow:
+                release = self._release(uow, release_id)
+                transition = machine.guard(release, act, reason, now)
+                if transition is None:
+                    return None
+                try:
+                    saved = self._record(uow, release, transition, now)
+                    uow.commit()
+                except ConcurrentUpdate:
+                    continue
+                return saved
+        raise ConcurrentUpdate(f"Release #{release_id} kept changing while the guardrail acted.")
+
     def advance_due(self, now: datetime, limit: int | None = None,
                     on_stuck: OnStuck | None = None) -> list[Release]:
         """End the bake timers due at now, earliest first (at most `limit` of them).
@@ -354,7 +425,21 @@ class ReleaseService:
             uow.history.append(_with_release(event, saved.id))
         for notification in transition.notifications:
             uow.outbox.put(saved.id, saved.pipeline.channel, notification, now)
+        ReleaseService._schedule_checks(uow, before, saved, now)
         return saved
+
+    @staticmethod
+    def _schedule_checks(uow: UnitOfWork, before: Release | None, after: Release,
+                         now: datetime) -> None:
+        """Start the checks of phases that went live; stop every check once the release ends."""
+        assert after.id is not None
+        if before is not None and before.active and not after.active:
+            uow.checks.stop(after.id)
+        live_before = set(before.live_phases()) if before is not None else set()
+        for index in sorted(set(after.live_phases()) - live_before):
+            for watched in after.pipeline.phases[index].checks:
+                uow.checks.start(after.id, guardrails.first_state(index, watched, now),
+                                 watched.query)
 
 
 def check_flag_key(key: str) -> None:
@@ -379,6 +464,16 @@ def _flag_event(key: str, actor: str, action: str, now: datetime, said: Sentence
     """A history row for something done to a flag itself (no release)."""
     return Event(flag_key=key, at=now, actor=actor, action=action, outcome=Outcome.OK,
                  message=said.plain)
+
+
+def _verdict_event(release: Release, watched: Check, measured: guardrails.Measured,
+                   now: datetime) -> Event:
+    """The history row of a measurement that changed a check's verdict."""
+    return Event(flag_key=release.flag_key, at=now, actor=GUARDRAIL_ACTOR, action="check",
+                 outcome=Outcome.OK,
+                 message=guardrails.verdict_sentence(watched, measured.after).plain,
+                 release_id=release.id, phase=measured.after.phase,
+                 from_state=release.describe_state(), to_state=release.describe_state())
 
 
 def _with_release(event: Event, release_id: int) -> Event:

@@ -12,11 +12,21 @@ from sqlalchemy import Select, Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
-from release_bot.core.models import Event, Flag, Notification, Release, ReleaseState, Version
+from release_bot.core.models import (
+    CheckState,
+    Event,
+    Flag,
+    Notification,
+    Release,
+    ReleaseState,
+    Version,
+)
 from release_bot.core.sentences import say
 from release_bot.core.sweeps import StuckRelease, SweepFailure
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.mapping import (
+    check_state_from_row,
+    check_state_values,
     event_from_row,
     event_values,
     flag_from_row,
@@ -29,7 +39,14 @@ from release_bot.storage.mapping import (
     version_values,
 )
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
-from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
+from release_bot.storage.tables import (
+    CheckStateRow,
+    EventRow,
+    FlagRow,
+    FlagVersionRow,
+    OutboxRow,
+    ReleaseRow,
+)
 
 # a release that moves is no longer stuck
 _NOT_STUCK = {"sweep_failures": 0, "sweep_error": None, "sweep_retry_at": None}
@@ -123,7 +140,7 @@ class SqlReleaseRepository:
         if row is None:
             return None
         self._loaded[release_id] = row
-        return release_from_row(row)
+        return self._releases([row])[0]
 
     def add(self, release: Release) -> Release:
         """Store a new release and return it with its id and first revision."""
@@ -155,7 +172,7 @@ class SqlReleaseRepository:
         row = self.session.scalars(
             select(ReleaseRow).where(ReleaseRow.active_flag_key == key)
         ).one_or_none()
-        return None if row is None else release_from_row(row)
+        return None if row is None else self._releases([row])[0]
 
     def list(self, *, active_only: bool = False, flag_key: str | None = None) -> Sequence[Release]:
         """Releases, newest first."""
@@ -164,7 +181,7 @@ class SqlReleaseRepository:
             query = query.where(ReleaseRow.active_flag_key.is_not(None))
         if flag_key is not None:
             query = query.where(ReleaseRow.flag_key == flag_key)
-        return [release_from_row(row) for row in self.session.scalars(query)]
+        return self._releases(builtins.list(self.session.scalars(query)))
 
     def due(self, now: datetime, limit: int) -> Sequence[Release]:
         """Up to `limit` baking releases whose bake timer has ended at now, earliest first
@@ -251,7 +268,51 @@ class SqlReleaseRepository:
         """Releases of a query, their rows kept for the compare-and-swap."""
         rows = builtins.list(self.session.scalars(query))
         self._loaded.update((row.id, row) for row in rows)
-        return [release_from_row(row) for row in rows]
+        return self._releases(rows)
+
+    def _releases(self, rows: Sequence[ReleaseRow]) -> builtins.list[Release]:
+        """Releases of rows, each with the states of its checks (one query for them all)."""
+        checks: dict[int, builtins.list[CheckState]] = {}
+        ids = [row.id for row in rows if row.pipeline_has_checks()]
+        for start in range(0, len(ids), 500):
+            found = self.session.scalars(
+                select(CheckStateRow)
+                .where(CheckStateRow.release_id.in_(ids[start:start + 500]))
+                .order_by(CheckStateRow.release_id, CheckStateRow.phase)
+            )
+            for check in found:
+                checks.setdefault(check.release_id, []).append(check_state_from_row(check))
+        return [release_from_row(row, checks.get(row.id, ())) for row in rows]
+
+
+class SqlCheckRepository:
+    """The states of the checks of releases' live phases."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def start(self, release_id: int, state: CheckState, query: str) -> None:
+        """Begin measuring a check of a phase that went live."""
+        self.session.add(CheckStateRow(**check_state_values(release_id, state), query=query))
+
+    def save(self, release_id: int, state: CheckState) -> None:
+        """Keep a check's latest measurement, counts and next due time."""
+        self.session.execute(
+            update(CheckStateRow)
+            .where(CheckStateRow.release_id == release_id, CheckStateRow.phase == state.phase,
+                   CheckStateRow.name == state.name)
+            .values(check_state_values(release_id, state))
+            .execution_options(synchronize_session=False)
+        )
+
+    def stop(self, release_id: int) -> None:
+        """Measure none of the release's checks again (it ended); their last states stay."""
+        self.session.execute(
+            update(CheckStateRow)
+            .where(CheckStateRow.release_id == release_id)
+            .values(due_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class InsertBuffer:

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables: flags, their versions, releases, the history and the outbox."""
+"""SQLAlchemy tables: flags, their versions, releases, checks, the history and the outbox."""
 
 from __future__ import annotations
 
@@ -143,8 +143,37 @@ class ReleaseRow(Base):
     sweep_failures: Mapped[int] = mapped_column(default=0, server_default="0")
     sweep_error: Mapped[str | None] = mapped_column(Text)
     sweep_retry_at: Mapped[datetime | None] = mapped_column(index=True)
+    # when the bake's time ran out while a check held it
+    held_since: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": revision}
+
+    def pipeline_has_checks(self) -> bool:
+        """True when a phase of the release's pipeline snapshot has checks."""
+        return any(phase.get("checks") for phase in self.pipeline["phases"])
+
+
+class CheckStateRow(Base):
+    """One check of one live phase of a release: its latest measurement and when it is due.
+
+    Written by the guardrail runner apart from the release's revision; `due_at` is also the
+    claim (a runner pushes it ahead by a lease while it measures) and is cleared when the
+    release ends.
+    """
+
+    __tablename__ = "check_states"
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), primary_key=True)
+    phase: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    verdict: Mapped[str | None]
+    value: Mapped[float | None] = mapped_column(Double())
+    measured_at: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    blind: Mapped[int] = mapped_column(default=0, server_default="0")
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class EventRow(Base):

@@ -13,6 +13,7 @@ from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.database import DEFAULT_DATABASE_URL, is_current, make_engine, upgrade
 from release_bot.storage.repositories import (
     InsertBuffer,
+    SqlCheckRepository,
     SqlFlagRepository,
     SqlHistoryRepository,
     SqlOutbox,
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
     releases: SqlReleaseRepository
     history: SqlHistoryRepository
     outbox: SqlOutbox
+    checks: SqlCheckRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
         self.inserts = InsertBuffer(self.session)
         self.history = SqlHistoryRepository(self.session, self.inserts)
         self.outbox = SqlOutbox(self.session, self.inserts)
+        self.checks = SqlCheckRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
