@@ -21,6 +21,7 @@ from release_bot.core.models import (
     Release,
     Verdict,
 )
+from release_bot.core.quoting import shown
 from release_bot.core.sentences import Sentence, say
 
 # measurements in a row with no data that pause the release: a check that cannot see never
@@ -39,8 +40,9 @@ def parse_condition(text: object) -> tuple[str, float]:
     """`> 0.01` as ('>', 0.01); ValueError with one sentence saying what to write instead."""
     match = _CONDITION.fullmatch(text) if isinstance(text, str) else None
     if match is None or not math.isfinite(float(match.group(2))):
-        raise ValueError("write a comparison and a number, such as \"> 0.01\" "
-                         "(one of <, <=, >, >=, ==)")
+        written = f"'{shown(text, 30)}'" if isinstance(text, str) else shown(repr(text), 30)
+        raise ValueError(f"{written} is not a condition: write a comparison and a number in "
+                         "quotes, such as \"> 0.01\" (the comparison is one of <, <=, >, >=, ==)")
     return match.group(1), float(match.group(2))
 
 

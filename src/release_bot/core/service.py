@@ -200,23 +200,23 @@ class ReleaseService:
             f"Release #{command.release_id} kept changing while we tried — look again and retry."
         )
 
-    def record_measurement(self, due: DueCheck, reading: Measurement, now: datetime
-                           ) -> Release | None:
+    def record_measurement(self, due: DueCheck, reading: Measurement, now: datetime) -> bool:
         """Keep one measurement of a check and act on it, in one transaction.
 
         A verdict that changes is kept in the history (and redraws the status); `failures`
         fails in a row pause or abort the release as the guardrail; a held bake whose checks
-        all pass now ends. None when the check no longer runs (its release or phase ended).
+        all pass now ends. True when there is something to tell (a new verdict, a move);
+        nothing is kept when the check no longer runs (its release or phase ended).
         """
         for _ in range(CAS_ATTEMPTS):
             with self.uow() as uow:
                 release = uow.releases.get(due.release_id)
                 if release is None or due.phase not in release.live_phases():
-                    return None
+                    return False
                 watched = next((c for c in release.pipeline.phases[due.phase].checks
                                 if c.name == due.name), None)
                 if watched is None:
-                    return None
+                    return False
                 state = (release.check_state(due.phase, due.name)
                          or guardrails.first_state(due.phase, watched, due.due_at))
                 measured = guardrails.measure(watched, state, reading,
@@ -235,14 +235,14 @@ class ReleaseService:
                     transition = machine.timer_end(seen, now)
                 try:
                     if transition is not None:
-                        seen = self._record(uow, seen, transition, now)
+                        self._record(uow, seen, transition, now)
                     elif measured.changed:
                         uow.outbox.put(due.release_id, release.pipeline.channel, Notification(
                             NoticeKind.STATUS_CHANGED, {"phase": release.phase}), now)
                     uow.commit()
                 except ConcurrentUpdate:
                     continue
-                return seen
+                return transition is not None or measured.changed
         raise ConcurrentUpdate(
             f"Release #{due.release_id} kept changing while its check was recorded."
         )

@@ -8,7 +8,7 @@ import click
 
 from release_bot.bot.cli.common import echo_json, friendly, pass_root
 from release_bot.bot.cli.output import outbox_data
-from release_bot.bot.runtime.compose import Root
+from release_bot.bot.runtime.compose import NO_PROMETHEUS, Root
 from release_bot.core.models import Action, Pipeline
 from release_bot.core.policy import allowed
 from release_bot.storage.outbox import OutboxStatus
@@ -44,6 +44,8 @@ def pipelines_check(root: Root) -> None:
         click.echo(f"{name}: {phases}")
         for note in _open_to_anyone(pipeline):
             click.echo(f"  note: anyone may {note}")
+    if config.uses_checks and root.settings.prometheus_url is None:
+        click.echo(f"  note: {NO_PROMETHEUS}")
     click.echo(f"{root.settings.release_bot_config}: OK, {len(config.pipelines)} pipeline(s)")
 
 

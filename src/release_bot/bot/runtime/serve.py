@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -19,6 +20,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from release_bot.bot.guardrails.prometheus import Prometheus
+from release_bot.bot.guardrails.runner import GuardrailRunner
 from release_bot.bot.runtime.compose import build_service
 from release_bot.bot.runtime.group_check import check_handles
 from release_bot.bot.runtime.http import serve_http, wsgi_app
@@ -31,6 +34,8 @@ from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.delivery import Deliverer
 from release_bot.bot.slack.membership import SlackMembership
 from release_bot.core.errors import DomainError
+from release_bot.core.service import ReleaseService
+from release_bot.storage.checks import SqlCheckQueue
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.unit_of_work import Database
 
@@ -78,6 +83,7 @@ class Runtime:
             worker,
         )
         self.sweeper = Sweeper(self.service, utc_now, doorbell.set)
+        self.guardrails = _guardrails(self.settings, self.service, self.database, doorbell.set)
         self._secret = secret
         self.app: App | None = None
         try:
@@ -120,10 +126,14 @@ class Runtime:
         """Start delivery and the timer sweeps."""
         self.deliverer.start()
         self.sweeper.start()
+        if self.guardrails is not None:
+            self.guardrails.start()
         self.ctx.kick_delivery()
 
     def stop_background(self) -> None:
         """Finish the sweep and delivery in hand, then stop them."""
+        if self.guardrails is not None:
+            self.guardrails.stop()
         self.sweeper.stop()
         self.deliverer.stop()
 
@@ -149,6 +159,16 @@ class Runtime:
             pass
         finally:
             self.stop_background()
+
+
+def _guardrails(settings: Settings, service: ReleaseService, database: Database,
+                on_change: Callable[[], None]) -> GuardrailRunner | None:
+    """The checks' runner, when PROMETHEUS_URL says where to measure (None: no checks run)."""
+    if settings.prometheus_url is None:
+        return None
+    token = settings.prometheus_token
+    prometheus = Prometheus(settings.prometheus_url, token.get_secret_value() if token else None)
+    return GuardrailRunner(service, SqlCheckQueue(database), prometheus, utc_now, on_change)
 
 
 def _delivery_client(token: str, settings: Settings) -> WebClient:

@@ -40,6 +40,18 @@ def _port(text: str) -> int:
     return int(cleaned)
 
 
+def _http_url(text: str) -> str | None:
+    """PROMETHEUS_URL: an http(s) URL without a trailing slash; empty counts as not set."""
+    cleaned = text.strip().rstrip("/")
+    if not cleaned:
+        return None
+    scheme, _, rest = cleaned.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or any(c.isspace() for c in rest):
+        raise ValueError(f"PROMETHEUS_URL is not valid ({cleaned[:40]!r}): write the server's "
+                         "address, such as http://prometheus:9090.")
+    return cleaned
+
+
 def _secret(text: str) -> Secret | None:
     """A credential; an empty one counts as not set."""
     return Secret(text) if text else None
@@ -53,6 +65,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_app_token": _secret,
     "slack_api_url": str,
     "port": _port,
+    "prometheus_url": _http_url,
+    "prometheus_token": _secret,
 }
 
 
@@ -67,6 +81,8 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
     port: int = 3000
+    prometheus_url: str | None = None
+    prometheus_token: Secret | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:
