@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from release_bot.bot.cli.output import release_data, release_text
+from release_bot.core import machine
+from release_bot.core.guardrails import Measurement, first_state, measure
+from release_bot.core.models import Check, Phase, Version
 from tests.support.cli_support import Cli
+from tests.support.fakes import NOW, pipeline_of, staging, started
 
 GUARDED = """
 pipelines:
@@ -86,3 +93,25 @@ def test_each_broken_check_setting_is_one_line(tmp_path: Path, old: str, new: st
     lines = result.stderr.splitlines()
     assert f"{cli.config}:{line}: {says}" in [lines[0].removeprefix("error: "), *lines[1:]], \
         result.stderr
+
+
+def test_release_show_lists_the_checks_of_live_phases_and_what_holds_the_bake() -> None:
+    check = Check("error rate", "errors", ">", 0.01, timedelta(seconds=10))
+    later = Phase(name="Later", environments=("production",))
+    release = started(pipeline_of(staging(checks=(check,)), later))
+    state = measure(check, first_state(0, check, NOW), Measurement(0.5, NOW), NOW).after
+    held = machine.timer_end(replace(release, checks=(state,)), NOW + timedelta(hours=1))
+    assert held is not None
+    versions = {v: Version(v, v == 2, NOW, "U0B") for v in (1, 2)}
+    text = release_text(held.release, versions, NOW + timedelta(hours=1))
+    assert ("  ● 1. Staging [staging]: baking, bake time over, then phase Later goes live, then "
+            "the release completes — held until it passes: check error rate failed: 0.5 "
+            "(fails if > 0.01)") in text.splitlines()
+    assert "      check error rate failed: 0.5 (fails if > 0.01) at 09:00:00 UTC" in text
+    data = release_data(held.release, versions)
+    assert data["held_since"] is not None
+    assert data["phases"][0]["checks"] == [{
+        "name": "error rate", "query": "errors", "fail_if": "> 0.01", "verdict": "fail",
+        "value": 0.5, "measured_at": "2025-01-06T09:00:00+00:00", "detail": None,
+        "failures_in_a_row": 1, "no_data_in_a_row": 0,
+    }]
