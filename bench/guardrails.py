@@ -32,7 +32,7 @@ from bench.transitions import NoGroups
 from release_bot.bot.guardrails.prometheus import Prometheus
 from release_bot.bot.guardrails.runner import GuardrailRunner
 from release_bot.bot.runtime.sweeper import Sweeper
-from release_bot.core.guardrails import DueCheck
+from release_bot.core.guardrails import DueCheck, Measurement
 from release_bot.core.models import Check, FlagKind, OnFail, Phase, Pipeline, ReleaseState
 from release_bot.core.service import ReleaseService
 from release_bot.storage.checks import SqlCheckQueue
@@ -70,14 +70,21 @@ class TimedRunner(GuardrailRunner):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.sent: dict[tuple[int, datetime], datetime] = {}
         self.timings: list[tuple[datetime, datetime, datetime]] = []
         self._lock = threading.Lock()
 
     def _measure(self, due: DueCheck) -> None:
-        sent = utc_now()
-        super()._measure(due)
         with self._lock:
-            self.timings.append((due.due_at, sent, utc_now()))
+            self.sent[(due.release_id, due.due_at)] = utc_now()
+        super()._measure(due)
+
+    def _record(self, batch: list[tuple[DueCheck, Measurement]]) -> None:
+        super()._record(batch)
+        done = utc_now()
+        with self._lock:
+            self.timings += [(due.due_at, self.sent[(due.release_id, due.due_at)], done)
+                             for due, _ in batch]
 
 
 def setup(database: Database, releases: int, bakes: int

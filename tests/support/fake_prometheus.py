@@ -13,6 +13,18 @@ NO_SERIES = "no series"  # an answer: an empty vector
 FAIL = "fail"  # an answer: HTTP 500 with Prometheus's error body
 
 
+class _Server(ThreadingHTTPServer):
+    """A threaded server with Prometheus's patience: a long accept queue (the standard library
+    keeps 5, so a burst of connections waits out SYN retries of 1 s and 3 s), and a client
+    that gave up before its answer is no error."""
+
+    request_queue_size = 512
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that left (a query that timed out)."""
+
+
 class FakePrometheus:
     """`/api/v1/query` on a free port: a number (one series), NO_SERIES or FAIL per query.
 
@@ -42,8 +54,7 @@ class FakePrometheus:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -209,43 +209,55 @@ class ReleaseService:
         nothing is kept when the check no longer runs (its release or phase ended).
         """
         for _ in range(CAS_ATTEMPTS):
-            with self.uow() as uow:
-                release = uow.releases.get(due.release_id)
-                if release is None or due.phase not in release.live_phases():
-                    return False
-                watched = next((c for c in release.pipeline.phases[due.phase].checks
-                                if c.name == due.name), None)
-                if watched is None:
-                    return False
-                state = (release.check_state(due.phase, due.name)
-                         or guardrails.first_state(due.phase, watched, due.due_at))
-                measured = guardrails.measure(watched, state, reading,
-                                              guardrails.next_due(watched, due.due_at, now))
-                uow.checks.save(due.release_id, measured.after)
-                seen = replace(release, checks=tuple(
-                    measured.after if (c.phase, c.name) == (due.phase, due.name) else c
-                    for c in release.checks))
-                if measured.changed:
-                    uow.history.append(_verdict_event(seen, watched, measured, now))
-                transition = None
-                if measured.act is not None:
-                    reason = guardrails.action_reason(watched, measured.after)
-                    transition = machine.guard(seen, measured.act, reason, now)
-                if transition is None and seen.held_since is not None:
-                    transition = machine.timer_end(seen, now)
-                try:
-                    if transition is not None:
-                        self._record(uow, seen, transition, now)
-                    elif measured.changed:
-                        uow.outbox.put(due.release_id, release.pipeline.channel, Notification(
-                            NoticeKind.STATUS_CHANGED, {"phase": release.phase}), now)
-                    uow.commit()
-                except ConcurrentUpdate:
-                    continue
-                return transition is not None or measured.changed
+            try:
+                return self.record_measurements([(due, reading)], now)
+            except ConcurrentUpdate:
+                continue
         raise ConcurrentUpdate(
             f"Release #{due.release_id} kept changing while its check was recorded."
         )
+
+    def record_measurements(self, readings: Sequence[tuple[DueCheck, Measurement]],
+                            now: datetime) -> bool:
+        """record_measurement for checks of distinct releases, all in one transaction (all or
+        nothing: a lost race raises ConcurrentUpdate); True when any has something to tell."""
+        with self.uow() as uow:
+            told = [self._measured(uow, due, reading, now) for due, reading in readings]
+            uow.commit()
+        return any(told)
+
+    def _measured(self, uow: UnitOfWork, due: DueCheck, reading: Measurement, now: datetime
+                  ) -> bool:
+        """One measurement kept in the open transaction, and what it makes the release do."""
+        release = uow.releases.get(due.release_id)
+        if release is None or due.phase not in release.live_phases():
+            return False
+        watched = next((c for c in release.pipeline.phases[due.phase].checks
+                        if c.name == due.name), None)
+        if watched is None:
+            return False
+        state = (release.check_state(due.phase, due.name)
+                 or guardrails.first_state(due.phase, watched, due.due_at))
+        measured = guardrails.measure(watched, state, reading,
+                                      guardrails.next_due(watched, due.due_at, now))
+        uow.checks.save(due.release_id, measured.after)
+        seen = replace(release, checks=tuple(
+            measured.after if (c.phase, c.name) == (due.phase, due.name) else c
+            for c in release.checks))
+        if measured.changed:
+            uow.history.append(_verdict_event(seen, watched, measured, now))
+        transition = None
+        if measured.act is not None:
+            reason = guardrails.action_reason(watched, measured.after)
+            transition = machine.guard(seen, measured.act, reason, now)
+        if transition is None and seen.held_since is not None:
+            transition = machine.timer_end(seen, now)
+        if transition is not None:
+            self._record(uow, seen, transition, now)
+        elif measured.changed:
+            uow.outbox.put(due.release_id, release.pipeline.channel, Notification(
+                NoticeKind.STATUS_CHANGED, {"phase": release.phase}), now)
+        return transition is not None or measured.changed
 
     def guardrail(self, release_id: int, act: OnFail, reason: Sentence, now: datetime
                   ) -> Release | None:
