@@ -149,8 +149,11 @@ class ReleaseRow(Base):
     __mapper_args__ = {"version_id_col": revision}
 
     def pipeline_has_checks(self) -> bool:
-        """True when a phase of the release's pipeline snapshot has checks."""
-        return any(phase.get("checks") for phase in self.pipeline["phases"])
+        """True when a phase of the release's pipeline snapshot has checks (a snapshot that
+        cannot be read has none here: reading it as a pipeline says what is wrong)."""
+        phases = self.pipeline.get("phases") if isinstance(self.pipeline, dict) else None
+        return isinstance(phases, list) and any(
+            isinstance(phase, dict) and phase.get("checks") for phase in phases)
 
 
 class CheckStateRow(Base):
