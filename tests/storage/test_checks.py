@@ -9,7 +9,9 @@ from datetime import timedelta
 from release_bot.core.guardrails import DueCheck, Measurement
 from release_bot.core.models import (
     GUARDRAIL_ACTOR,
+    Action,
     Check,
+    Command,
     FlagKind,
     OnFail,
     Phase,
@@ -123,3 +125,21 @@ def test_replicas_claiming_together_never_take_one_check_twice(database: Databas
     for thread in threads:
         thread.join()
     assert len(taken) == len(set(taken)) == 20
+
+
+def test_a_person_unpausing_over_a_failing_check_is_paused_again_by_the_next_one(
+    database: Database,
+) -> None:
+    service, rid = started(database)
+    queue = SqlCheckQueue(database)
+    service.record_measurement(due(queue, 1)["latency"], Measurement(0.9, NOW), NOW)
+    assert service.release(rid).state is ReleaseState.PAUSED
+    service.act(Command(rid, Action.UNPAUSE, "U0ENG"), NOW + timedelta(seconds=5))
+    assert service.release(rid).state is ReleaseState.BAKING
+    service.record_measurement(due(queue, 11)["latency"], Measurement(0.8, NOW),
+                               NOW + timedelta(seconds=11))
+    assert service.release(rid).state is ReleaseState.PAUSED
+    actors = [(e.actor, e.action) for e in service.history("new_checkout")
+              if e.action in ("pause", "unpause")]
+    assert actors == [(GUARDRAIL_ACTOR, "pause"), ("U0ENG", "unpause"),
+                      (GUARDRAIL_ACTOR, "pause")]

@@ -214,3 +214,13 @@ def test_live_checks_list_every_check_of_every_live_phase_with_its_state() -> No
         ("error rate", None), ("latency", Verdict.FAIL)]
     assert bake_hold(release) is not None
 
+
+
+def test_the_guardrail_is_not_subject_to_the_pipelines_permissions() -> None:
+    locked = pipeline_of(staging(checks=(LATENCY,)), LATER,
+                         permissions={Action.PAUSE: ("@eng",), Action.ABORT: ("@eng",)})
+    release = started(locked)
+    for act_as, state in ((OnFail.PAUSE, ReleaseState.PAUSED),
+                          (OnFail.ABORT, ReleaseState.ABORTED)):
+        transition = machine.guard(release, act_as, say("bad"), NOW)
+        assert transition is not None and transition.release.state is state
