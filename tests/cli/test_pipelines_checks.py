@@ -46,6 +46,7 @@ def cli_on(tmp_path: Path, text: str) -> Cli:
 def test_a_file_with_checks_passes_and_asks_for_prometheus(tmp_path: Path) -> None:
     cli = cli_on(tmp_path, GUARDED)
     without = cli.ok("pipelines", "check", env={"PROMETHEUS_URL": None})
+    assert without.splitlines()[0] == "guarded: Canary (checks: error rate) → Production"
     assert "  note: phases of this file have checks, but PROMETHEUS_URL is not set: set it " \
            "to your Prometheus server (http://host:9090) — serve refuses to start without it" \
         in without.splitlines()

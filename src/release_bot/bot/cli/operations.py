@@ -40,7 +40,9 @@ def pipelines_check(root: Root) -> None:
     """Validate the pipelines file and summarise it."""
     config = root.pipelines
     for name, pipeline in config.pipelines.items():
-        phases = " → ".join(p.name for p in pipeline.phases)
+        phases = " → ".join(
+            p.name + (f" (checks: {', '.join(c.name for c in p.checks)})" if p.checks else "")
+            for p in pipeline.phases)
         click.echo(f"{name}: {phases}")
         for note in _open_to_anyone(pipeline):
             click.echo(f"  note: anyone may {note}")
