@@ -188,3 +188,15 @@ def test_serve_refuses_to_start_without_prometheus_for_a_file_with_checks(
     process = serve_processes(ready=False)
     assert process.wait(30) == 2
     assert "PROMETHEUS_URL is not set" in process.stderr()
+
+
+def test_checks_run_in_a_serve_without_slack(serve_processes: ServeFactory, database: Database,
+                                             pipelines: Path, prometheus: FakePrometheus
+                                             ) -> None:
+    prometheus.set("errors_ratio", 0.2)
+    process = serve_processes(PROMETHEUS_URL=prometheus.url, SLACK_BOT_TOKEN="")
+    service = fast_service(database, pipelines)
+    rid = start_release(service, "new_checkout", "errors").id
+    assert rid is not None
+    wait_until(lambda: state_of(service, rid) is ReleaseState.ABORTED, DEADLINE, "aborted")
+    assert "Slack is off" in process.stderr()
