@@ -8,9 +8,11 @@ answer takes --latency seconds (set-up is timed apart and not counted):
     failures 2, on_fail abort); per release, the abort committed (its row's updated_at) − the
     moment its metric turned bad;
   * sweeps: --bakes bake ends spread over the window, once with no checks running and once
-    beside the 1,000 checks; per release, the bake end committed − the time it was due.
-Targets: lateness p99 <= 1 s; abort within every × failures + 2 s (22 s); sweep lag p99 the
-same with checks as without (each <= 1 s).
+    beside the 1,000 checks; per release, the bake end committed − the time it was due;
+  * HTTP: serve's port (uvicorn + Starlette, `GET /healthz`, which asks the database, as a
+    Slack acknowledgement would run beside it) probed every 50 ms during both sweep runs.
+Targets: lateness p99 <= 1 s; abort within every × failures + 2 s (22 s); sweep lag and HTTP
+latency p99 the same with checks as without (sweep lag <= 1 s).
 
     .venv/bin/python -m bench.guardrails [--releases 1000] [--seconds 40] [--latency 0.05]
                                          [--victims 10] [--bakes 150] [--databases sqlite]
@@ -22,6 +24,7 @@ import argparse
 import logging
 import threading
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +34,7 @@ from bench.common import backends, fresh_database, percentile
 from bench.transitions import NoGroups
 from release_bot.bot.guardrails.prometheus import Prometheus
 from release_bot.bot.guardrails.runner import GuardrailRunner
+from release_bot.bot.runtime.http import HttpServer, build_http_app, health_routes
 from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.core.guardrails import DueCheck, Measurement
 from release_bot.core.models import Check, FlagKind, OnFail, Phase, Pipeline, ReleaseState
@@ -153,6 +157,32 @@ def sweep_lag(database: Database, service: ReleaseService, ids: list[int], secon
     return [(at - ends[rid]).total_seconds() for rid, (_, at) in committed(database, ids).items()]
 
 
+class Probe:
+    """GET /healthz every 50 ms from a thread; the latencies, by the label set at the time."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.label = "without"
+        self.latencies: dict[str, list[float]] = {"without": [], "with": []}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> Probe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.05):
+            started = time.perf_counter()
+            with urllib.request.urlopen(self.url, timeout=10) as answer:
+                answer.read()
+            self.latencies[self.label].append(time.perf_counter() - started)
+
+
 def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """Everything measured on one database."""
     result: dict[str, Any] = {}
@@ -163,8 +193,12 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         result["setup"] = time.perf_counter() - started
         for index in range(args.releases):
             prometheus.set(f"errors_{index}", 0.001)
+        http = HttpServer(build_http_app(health_routes(database.ping)), "127.0.0.1", 0)
+        http.start()
+        probe = Probe(http.base_url + "/healthz").__enter__()
         result["lag_without"] = sweep_lag(database, service, plain[: args.bakes], args.seconds / 2,
                                           None)
+        probe.label = "with"
 
         runner = TimedRunner(service, SqlCheckQueue(database), Prometheus(prometheus.url),
                              utc_now, lambda: None)
@@ -194,6 +228,9 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(0.5)
         finally:
             runner.stop()
+            probe.__exit__()
+            http.stop()
+        result["http"] = probe.latencies
         states = committed(database, victims)
         result["abort"] = [(states[rid][1] - turned[rid]).total_seconds() for rid in victims
                            if states[rid][0] == ReleaseState.ABORTED.value]
@@ -244,6 +281,9 @@ def main() -> None:
         print(f"  sweep lag, no checks running       {seconds(r['lag_without'])}")
         print(f"  sweep lag, beside the checks       {seconds(r['lag_with'])}   target p99 "
               "<= 1 s, as without")
+        print(f"  GET /healthz, no checks running    {seconds(r['http']['without'])}")
+        print(f"  GET /healthz, beside the checks    {seconds(r['http']['with'])}   target as "
+              "without")
 
 
 if __name__ == "__main__":
