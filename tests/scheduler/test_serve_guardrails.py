@@ -19,12 +19,15 @@ from release_bot.bot.runtime.static_membership import StaticMembership
 from release_bot.core.models import GUARDRAIL_ACTOR, Action, Command, ReleaseState
 from release_bot.core.service import ReleaseService
 from release_bot.storage import Database
+from release_bot.storage.outbox import OutboxStatus
 from tests.support.fake_prometheus import NO_SERIES, FakePrometheus
 from tests.support.scheduler_support import (
     CHANNEL,
     MGR,
     ServeFactory,
+    ServeProcess,
     now,
+    outbox,
     start_release,
     wait_until,
     write_pipelines,
@@ -87,8 +90,8 @@ def fast_service(database: Database, pipelines: Path) -> ReleaseService:
     return ReleaseService(database.uow, fast, StaticMembership(config.members))
 
 
-def serve(serve_processes: ServeFactory, prometheus: FakePrometheus) -> None:
-    serve_processes(PROMETHEUS_URL=prometheus.url, PROMETHEUS_TOKEN="prom-token")
+def serve(serve_processes: ServeFactory, prometheus: FakePrometheus) -> ServeProcess:
+    return serve_processes(PROMETHEUS_URL=prometheus.url, PROMETHEUS_TOKEN="prom-token")
 
 
 def state_of(service: ReleaseService, rid: int) -> ReleaseState:
@@ -148,7 +151,7 @@ def test_a_failing_check_holds_the_bake_end_until_it_passes(
     prometheus: FakePrometheus,
 ) -> None:
     prometheus.set("slow_p99", 0.9)
-    serve(serve_processes, prometheus)
+    process = serve(serve_processes, prometheus)
     service = fast_service(database, pipelines)
     rid = start_release(service, "new_checkout", "held").id
     assert rid is not None
@@ -163,6 +166,10 @@ def test_a_failing_check_holds_the_bake_end_until_it_passes(
         "0.9 (fails if >= 0.5)",
         "the bake of phase Canary ended once its checks passed",
     ]
+    # every status update of the held release reached Slack, and nothing went wrong in serve
+    wait_until(lambda: not outbox(database, OutboxStatus.PENDING), DEADLINE, "delivered")
+    assert outbox(database, OutboxStatus.FAILED) == []
+    assert "Traceback" not in process.stderr()
 
 
 def test_skip_over_a_failing_check_is_recorded(serve_processes: ServeFactory,
