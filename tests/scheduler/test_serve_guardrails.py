@@ -143,7 +143,7 @@ def test_no_data_three_times_in_a_row_pauses(serve_processes: ServeFactory, data
     assert (pause.actor, pause.action) == (GUARDRAIL_ACTOR, "pause")
     assert pause.reason == ("check latency had no data 3 times in a row (no series) — query "
                             "latency_p99")
-    assert prometheus.times_asked("latency_p99") == 3
+    assert prometheus.times_asked("latency_p99") >= 3  # it keeps measuring while paused
 
 
 def test_a_failing_check_holds_the_bake_end_until_it_passes(
