@@ -40,8 +40,8 @@ from release_bot.core.guardrails import DueCheck, Measurement
 from release_bot.core.models import Check, FlagKind, OnFail, Phase, Pipeline, ReleaseState
 from release_bot.core.service import ReleaseService
 from release_bot.storage.checks import SqlCheckQueue
+from release_bot.storage.database import Database
 from release_bot.storage.tables import CheckStateRow, ReleaseRow
-from release_bot.storage.unit_of_work import Database
 from tests.support.fake_prometheus import FakePrometheus
 
 EVERY = timedelta(seconds=10)

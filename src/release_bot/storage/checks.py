@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, tuple_, update
 
 from release_bot.core.guardrails import DueCheck
+from release_bot.storage.database import Database
 from release_bot.storage.tables import CheckStateRow, ReleaseRow
-from release_bot.storage.unit_of_work import Database
 
 # how long a claimed check is left to the runner measuring it before another may take it
 LEASE = timedelta(seconds=60)

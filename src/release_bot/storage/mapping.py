@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from release_bot.core.models import (
     Action,
@@ -28,15 +28,20 @@ from release_bot.core.models import (
     Version,
 )
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
-from release_bot.storage.tables import (
-    CheckStateRow,
-    EventRow,
-    FlagRow,
-    FlagVersionRow,
-    OutboxRow,
-    ReleaseRow,
-)
 from release_bot.storage.timestamps import as_utc
+
+if TYPE_CHECKING:
+    # a row is a Core Row of the read path or an ORM object of the write path, never loaded here
+    from sqlalchemy import Row
+
+    from release_bot.storage.tables import (
+        CheckStateRow,
+        EventRow,
+        FlagRow,
+        FlagVersionRow,
+        OutboxRow,
+        ReleaseRow,
+    )
 
 
 def to_seconds(delta: timedelta) -> float:
@@ -91,6 +96,14 @@ def check_from_json(data: dict[str, Any]) -> Check:
     )
 
 
+def has_checks(pipeline: Any) -> bool:
+    """True when a phase of a pipeline snapshot has checks (a snapshot that cannot be read has
+    none here: reading it as a pipeline says what is wrong)."""
+    phases = pipeline.get("phases") if isinstance(pipeline, dict) else None
+    return isinstance(phases, list) and any(
+        isinstance(phase, dict) and phase.get("checks") for phase in phases)
+
+
 def check_state_values(release_id: int, state: CheckState) -> dict[str, Any]:
     """The check_states-row columns of a check's state (its query is written once, at start)."""
     return {
@@ -107,7 +120,7 @@ def check_state_values(release_id: int, state: CheckState) -> dict[str, Any]:
     }
 
 
-def check_state_from_row(row: CheckStateRow) -> CheckState:
+def check_state_from_row(row: CheckStateRow | Row[Any]) -> CheckState:
     """A check's state from its row."""
     return CheckState(
         phase=row.phase,
@@ -204,7 +217,7 @@ def flag_values(flag: Flag) -> dict[str, Any]:
     }
 
 
-def flag_from_row(row: FlagRow) -> Flag:
+def flag_from_row(row: FlagRow | Row[Any]) -> Flag:
     """A flag from its row."""
     return Flag(
         key=row.key,
@@ -227,7 +240,7 @@ def version_values(flag_key: str, version: Version) -> dict[str, Any]:
     }
 
 
-def version_from_row(row: FlagVersionRow) -> Version:
+def version_from_row(row: FlagVersionRow | Row[Any]) -> Version:
     """A version from its row."""
     return Version(
         number=row.number, value=row.value, created_at=row.created_at, created_by=row.created_by
@@ -259,7 +272,7 @@ def release_values(release: Release) -> dict[str, Any]:
     }
 
 
-def release_from_row(row: ReleaseRow, checks: Sequence[CheckState] = ()) -> Release:
+def release_from_row(row: ReleaseRow | Row[Any], checks: Sequence[CheckState] = ()) -> Release:
     """A release from its row, with the row's id and revision, and its checks' states."""
     return Release(
         id=row.id,
@@ -303,7 +316,7 @@ def event_values(event: Event) -> dict[str, Any]:
     }
 
 
-def event_from_row(row: EventRow) -> Event:
+def event_from_row(row: EventRow | Row[Any]) -> Event:
     """A history event from its row."""
     return Event(
         flag_key=row.flag_key,
@@ -336,7 +349,7 @@ def outbox_values(release_id: int, channel: str | None, notification: Notificati
     }
 
 
-def outbox_message(row: OutboxRow) -> OutboxMessage:
+def outbox_message(row: OutboxRow | Row[Any]) -> OutboxMessage:
     """An outbox row as a read-only message."""
     return OutboxMessage(
         id=row.id,
