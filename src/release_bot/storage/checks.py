@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import exists, select, tuple_, update
 
 from release_bot.core.guardrails import DueCheck
 from release_bot.storage.database import Database
+from release_bot.storage.reads import READ_ONLY
 from release_bot.storage.tables import CheckStateRow, ReleaseRow
 
 # how long a claimed check is left to the runner measuring it before another may take it
@@ -23,7 +24,14 @@ class SqlCheckQueue:
 
     def claim(self, now: datetime, limit: int, lease: timedelta = LEASE) -> Sequence[DueCheck]:
         """Take up to `limit` checks due at now, earliest first, pushing each one's due time
-        a lease ahead; measuring records the real next due time."""
+        a lease ahead; measuring records the real next due time.
+
+        Whether anything is due is asked first without the write lock, so an idle runner
+        polling a few times a second never holds SQLite's writers up.
+        """
+        with self.database.engine.connect().execution_options(**{READ_ONLY: True}) as reading:
+            if not reading.scalar(select(exists().where(CheckStateRow.due_at <= now))):
+                return []
         with self.database.sessions.begin() as session:
             query = (
                 select(CheckStateRow.release_id, CheckStateRow.phase, CheckStateRow.name,
