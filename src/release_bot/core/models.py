@@ -12,6 +12,7 @@ SYSTEM_ACTOR = "release-bot"
 # who pauses or aborts a release when its checks fail: never subject to people's permissions,
 # and never approves
 GUARDRAIL_ACTOR = "guardrail"
+TOKEN_PREFIX = "token:"  # an API token acts as `token:NAME`
 
 
 class FlagKind(StrEnum):
@@ -45,6 +46,14 @@ _ACTION_LABELS = {
     Action.ABORT: "Abort",
     Action.FULL_ROLLOUT: "Full Roll Out",
 }
+
+
+class Scope(StrEnum):
+    """What an API token may do: read, start releases (and create flags), act on releases."""
+
+    READ = "read"
+    START = "start"
+    ACT = "act"
 
 
 class ReleaseState(StrEnum):
@@ -335,6 +344,32 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Token:
+    """A named API token, its scopes and its bookkeeping (never its secret)."""
+
+    name: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def principal(self) -> str:
+        """Who the token acts as: `token:NAME`."""
+        return TOKEN_PREFIX + self.name
+
+
+@dataclass(frozen=True)
+class StartKey:
+    """An Idempotency-Key of a start: whose it is, the key, and a digest of what was asked."""
+
+    owner: str
+    key: str
+    request: str
+
+
+@dataclass(frozen=True)
 class Command:
     """A person's request to act on a release, issued for a given phase (None: the current one)."""
 
@@ -343,6 +378,8 @@ class Command:
     actor: str
     phase: int | None = None
     reason: str | None = None
+    # an API token's scopes; None for a person, who is bound by the pipeline's permissions only
+    scopes: frozenset[Scope] | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from release_bot.storage.access import SqlStartKeyRepository, SqlTokenRepository
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.repositories import (
     InsertBuffer,
@@ -27,6 +28,8 @@ class SqlUnitOfWork:
     history: SqlHistoryRepository
     outbox: SqlOutbox
     checks: SqlCheckRepository
+    tokens: SqlTokenRepository
+    start_keys: SqlStartKeyRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -40,6 +43,8 @@ class SqlUnitOfWork:
         self.history = SqlHistoryRepository(self.session, self.inserts)
         self.outbox = SqlOutbox(self.session, self.inserts)
         self.checks = SqlCheckRepository(self.session)
+        self.tokens = SqlTokenRepository(self.session)
+        self.start_keys = SqlStartKeyRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

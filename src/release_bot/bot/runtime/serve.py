@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
+from release_bot.bot.api.routes import routes as api_routes
 from release_bot.bot.guardrails.prometheus import Prometheus
 from release_bot.bot.guardrails.runner import GuardrailRunner
 from release_bot.bot.runtime.compose import build_service
@@ -77,6 +78,7 @@ class Runtime:
     def routes(self) -> list[BaseRoute]:
         """Every front's routes on serve's HTTP port."""
         routes = health_routes(self.database.ping)
+        routes += api_routes(self.service, self.database, self.settings.api_rate_limit, utc_now)
         if self.slack is not None:
             routes += self.slack.routes()
         return routes

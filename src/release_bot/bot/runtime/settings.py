@@ -50,6 +50,12 @@ def _http_url(text: str) -> str | None:
         raise ValueError(f"PROMETHEUS_URL is not valid ({cleaned[:40]!r}): write the server's "
                          "address, such as http://prometheus:9090.")
     return cleaned
+def _rate_limit(text: str) -> str:
+    """API_RATE_LIMIT, checked as it is read; ValueError says how to write it."""
+    from release_bot.bot.api.throttle import parse_rate_limit
+
+    parse_rate_limit(text)
+    return text
 
 
 def _secret(text: str) -> Secret | None:
@@ -67,6 +73,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "port": _port,
     "prometheus_url": _http_url,
     "prometheus_token": _secret,
+    "api_rate_limit": _rate_limit,
 }
 
 
@@ -83,6 +90,7 @@ class Settings:
     port: int = 3000
     prometheus_url: str | None = None
     prometheus_token: Secret | None = None
+    api_rate_limit: str = "20/second;600/minute"
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:

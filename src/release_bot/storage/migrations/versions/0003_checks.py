@@ -1,7 +1,7 @@
 """Guardrail checks: the state of each check of a live phase, and a release's bake hold.
 
 Revision ID: 0003_checks
-Revises: 0002
+Revises: 0003_api
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_checks"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003_api"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
