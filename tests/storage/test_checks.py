@@ -143,3 +143,16 @@ def test_a_person_unpausing_over_a_failing_check_is_paused_again_by_the_next_one
               if e.action in ("pause", "unpause")]
     assert actors == [(GUARDRAIL_ACTOR, "pause"), ("U0ENG", "unpause"),
                       (GUARDRAIL_ACTOR, "pause")]
+
+
+def test_the_read_path_without_the_orm_sees_the_checks_too(database: Database) -> None:
+    service, rid = started(database)
+    queue = SqlCheckQueue(database)
+    service.record_measurement(due(queue, 1)["latency"], Measurement(0.1, NOW), NOW)
+    reader = ReleaseService(database.uow, {"guarded": PIPELINE}, Everyone(),
+                            reads=database.reads)
+    for release in (reader.release(rid), *reader.releases(active_only=True),
+                    reader.flag("new_checkout")[2]):
+        assert release is not None
+        latency = release.check_state(0, "latency")
+        assert latency is not None and latency.verdict is Verdict.PASS and latency.value == 0.1
