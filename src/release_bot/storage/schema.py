@@ -1,4 +1,5 @@
-"""The schema as SQLAlchemy Core tables: flags, versions, releases, history, outbox, API access.
+"""The schema as SQLAlchemy Core tables: flags, versions, releases, check states, history,
+outbox, API access.
 
 Core only, so that a command that just reads (`eval`, `release show`, `history`) never imports
 the ORM; storage/tables.py maps the ORM classes of the write path onto these same tables.
@@ -144,8 +145,29 @@ releases = Table(
     _required("sweep_failures", Integer(), default=0, server_default="0"),
     _optional("sweep_error", Text()),
     _optional("sweep_retry_at", UTCDateTime(), index=True),
+    # when the bake's time ran out while a check of the phase held it
+    _optional("held_since", UTCDateTime()),
     Index("ix_releases_state_bake_ends_at", "state", "bake_ends_at"),
     Index("ix_releases_state_remind_at", "state", "remind_at"),
+)
+
+# one check of one live phase of a release: its latest measurement and when it is due; written
+# by the guardrail runner apart from the release's revision. `due_at` is also the claim (a
+# runner pushes it a lease ahead while it measures) and is cleared when the release ends.
+check_states = Table(
+    "check_states",
+    metadata,
+    Column("release_id", Integer(), ForeignKey("releases.id"), primary_key=True),
+    Column("phase", Integer(), primary_key=True, autoincrement=False),
+    Column("name", String(), primary_key=True),
+    _required("query", Text()),
+    _optional("due_at", UTCDateTime(), index=True),
+    _optional("verdict", String()),
+    _optional("value", Double()),
+    _optional("measured_at", UTCDateTime()),
+    _required("failures", Integer(), default=0, server_default="0"),
+    _required("blind", Integer(), default=0, server_default="0"),
+    _optional("detail", Text()),
 )
 
 events = Table(

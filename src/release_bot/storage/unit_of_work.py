@@ -11,6 +11,7 @@ from release_bot.storage.access import SqlStartKeyRepository, SqlTokenRepository
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.repositories import (
     InsertBuffer,
+    SqlCheckRepository,
     SqlFlagRepository,
     SqlHistoryRepository,
     SqlOutbox,
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
     releases: SqlReleaseRepository
     history: SqlHistoryRepository
     outbox: SqlOutbox
+    checks: SqlCheckRepository
     tokens: SqlTokenRepository
     start_keys: SqlStartKeyRepository
 
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
         self.inserts = InsertBuffer(self.session)
         self.history = SqlHistoryRepository(self.session, self.inserts)
         self.outbox = SqlOutbox(self.session, self.inserts)
+        self.checks = SqlCheckRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.start_keys = SqlStartKeyRepository(self.session)
         return self

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute
 
 from release_bot.bot.api.routes import routes as api_routes
+from release_bot.bot.guardrails.prometheus import Prometheus
+from release_bot.bot.guardrails.runner import GuardrailRunner
 from release_bot.bot.runtime.compose import build_service
 from release_bot.bot.runtime.http import HttpServer, build_http_app, health_routes
 from release_bot.bot.runtime.outbox_drain import OutboxDrain
@@ -25,6 +28,7 @@ from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.bot.webhooks.delivery import WebhookDeliverer
 from release_bot.core.policy import Membership
 from release_bot.core.service import ReleaseService
+from release_bot.storage.checks import SqlCheckQueue
 from release_bot.storage.database import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.outbox import Stream
@@ -79,6 +83,7 @@ class Runtime:
             self.service = self._service(None)
             self._outbox = OutboxDrain(queue, doorbell, utc_now)
         self.sweeper = Sweeper(self.service, utc_now, ring)
+        self.guardrails = _guardrails(self.settings, self.service, self.database, ring)
 
     def _service(self, membership: Membership | None) -> ReleaseService:
         """The release service, asking Slack for group membership when Slack is on."""
@@ -104,9 +109,13 @@ class Runtime:
         self._outbox.start()
         self.webhooks.start()
         self.sweeper.start()
+        if self.guardrails is not None:
+            self.guardrails.start()
 
     def stop_background(self) -> None:
         """Finish the sweep and delivery in hand, then stop them."""
+        if self.guardrails is not None:
+            self.guardrails.stop()
         self.sweeper.stop()
         self._outbox.stop()
         self.webhooks.stop()
@@ -128,6 +137,16 @@ class Runtime:
             pass
         finally:
             self.stop_background()
+
+
+def _guardrails(settings: Settings, service: ReleaseService, database: Database,
+                on_change: Callable[[], None]) -> GuardrailRunner | None:
+    """The checks' runner, when PROMETHEUS_URL says where to measure (None: no checks run)."""
+    if settings.prometheus_url is None:
+        return None
+    token = settings.prometheus_token
+    prometheus = Prometheus(settings.prometheus_url, token.get_secret_value() if token else None)
+    return GuardrailRunner(service, SqlCheckQueue(database), prometheus, utc_now, on_change)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
