@@ -6,9 +6,15 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from release_bot.core.errors import InvalidInput
 from release_bot.core.models import Flag, Phase, Release
+from release_bot.core.served import Decision, Reason, ServedFlag
 
 BUCKETS = 10_000
+
+
+class UnitNeeded(InvalidInput):
+    """A live percentage must draw the unit, and no unit id was given."""
 
 
 def bucket(salt: str, unit_id: str) -> int:
@@ -17,18 +23,73 @@ def bucket(salt: str, unit_id: str) -> int:
     return int.from_bytes(digest[:8], "big") % BUCKETS
 
 
-def scope_matches(
-    phase: Phase, environment: str, unit_bucket: int, attributes: Mapping[str, str]
-) -> bool:
-    """True when the environment, bucket and attributes fall inside the phase's scope."""
-    if environment not in phase.environments:
-        return False
-    if phase.percentage is not None and unit_bucket >= round(phase.percentage * BUCKETS / 100):
-        return False
+def in_share(percentage: float, unit_bucket: int) -> bool:
+    """True when a unit's bucket falls inside a percentage of units."""
+    return unit_bucket < round(percentage * BUCKETS / 100)
+
+
+def attributes_match(phase: Phase, attributes: Mapping[str, Any]) -> bool:
+    """True when the attributes hold one of the allowed values for every key the phase tests."""
     return all(
         key in attributes and str(attributes[key]) in allowed
         for key, allowed in phase.match.items()
     )
+
+
+def scope_matches(
+    phase: Phase, environment: str, unit_bucket: int, attributes: Mapping[str, Any]
+) -> bool:
+    """True when the environment, bucket and attributes fall inside the phase's scope."""
+    if environment not in phase.environments:
+        return False
+    if phase.percentage is not None and not in_share(phase.percentage, unit_bucket):
+        return False
+    return attributes_match(phase, attributes)
+
+
+def served_flag(
+    flag: Flag, values: Mapping[int, Any], release: Release | None, environment: str
+) -> ServedFlag:
+    """What an environment serves for a flag, given its versions' values and its release."""
+    base = flag.base_version(environment)
+    served = ServedFlag(flag.key, flag.kind, flag.salt, base, values.get(base))
+    if release is None or not release.active:
+        return served
+    scopes = tuple(
+        phase for index in release.live_phases()
+        if environment in (phase := release.pipeline.phases[index]).environments
+    )
+    return ServedFlag(
+        flag.key, flag.kind, flag.salt, base, values.get(base), release.id,
+        release.current_phase.name, release.to_version, values.get(release.to_version), scopes,
+    )
+
+
+def decide(served: ServedFlag, unit_id: str | None, attributes: Mapping[str, Any]) -> Decision:
+    """The version, value and reason a unit (None: no unit id given) with attributes gets.
+
+    Raises UnitNeeded when only a percentage draw could decide and there is no unit to draw.
+    """
+    eligible = [phase for phase in served.scopes if attributes_match(phase, attributes)]
+    if not eligible:
+        return _base(served, Reason.TARGETING_MATCH if served.scopes else Reason.STATIC)
+    assert served.new_version is not None, "a live scope belongs to a release"
+    new = Decision(served.new_version, served.new_value, Reason.STATIC)
+    if any(phase.percentage is None and not phase.match for phase in served.scopes):
+        return new
+    if any(phase.percentage is None for phase in eligible):
+        return Decision(new.version, new.value, Reason.TARGETING_MATCH)
+    if unit_id is None:
+        raise UnitNeeded(f"{served.key} is live for a percentage of units: give the unit's id "
+                         "(targetingKey) to know which side it is on.")
+    unit_bucket = bucket(served.salt, unit_id)
+    if any(in_share(phase.percentage or 0, unit_bucket) for phase in eligible):
+        return Decision(new.version, new.value, Reason.SPLIT)
+    return _base(served, Reason.SPLIT)
+
+
+def _base(served: ServedFlag, reason: Reason) -> Decision:
+    return Decision(served.base_version, served.base_value, reason)
 
 
 def served_version(
@@ -39,12 +100,7 @@ def served_version(
     attributes: Mapping[str, str],
 ) -> int:
     """The version number flag serves in an environment to a unit with attributes."""
-    if release is not None and release.active:
-        unit_bucket = bucket(flag.salt, unit_id)
-        for index in release.live_phases():
-            if scope_matches(release.pipeline.phases[index], environment, unit_bucket, attributes):
-                return release.to_version
-    return flag.base_version(environment)
+    return decide(served_flag(flag, {}, release, environment), unit_id, attributes).version
 
 
 def serve(
@@ -56,4 +112,4 @@ def serve(
     attributes: Mapping[str, str],
 ) -> Any:
     """The value flag serves in an environment to a unit with attributes."""
-    return versions[served_version(flag, release, environment, unit_id, attributes)]
+    return decide(served_flag(flag, versions, release, environment), unit_id, attributes).value
