@@ -24,7 +24,7 @@ def unit(inside: bool, percent: float = 10) -> str:
 
 def served(*scopes: Phase) -> ServedFlag:
     flag = gate_flag()
-    return ServedFlag(KEY, flag.kind, KEY, 1, False, 7, "P", 2, True, scopes)
+    return ServedFlag(KEY, flag.kind, 1, False, 7, "P", 2, True, scopes)
 
 
 def scope(**kw: object) -> Phase:

@@ -23,12 +23,12 @@ def bucket(salt: str, unit_id: str) -> int:
     return int.from_bytes(digest[:8], "big") % BUCKETS
 
 
-def in_share(percentage: float, unit_bucket: int) -> bool:
-    """True when a unit's bucket falls inside a percentage of units."""
-    return unit_bucket < round(percentage * BUCKETS / 100)
+def threshold(percentage: float) -> int:
+    """The first bucket outside a percentage: also its weight out of BUCKETS in `fractional`."""
+    return round(percentage * BUCKETS / 100)
 
 
-def attributes_match(phase: Phase, attributes: Mapping[str, Any]) -> bool:
+def attributes_match(phase: Phase, attributes: Mapping[str, object]) -> bool:
     """True when the attributes hold one of the allowed values for every key the phase tests."""
     return all(
         key in attributes and str(attributes[key]) in allowed
@@ -37,12 +37,12 @@ def attributes_match(phase: Phase, attributes: Mapping[str, Any]) -> bool:
 
 
 def scope_matches(
-    phase: Phase, environment: str, unit_bucket: int, attributes: Mapping[str, Any]
+    phase: Phase, environment: str, unit_bucket: int, attributes: Mapping[str, object]
 ) -> bool:
     """True when the environment, bucket and attributes fall inside the phase's scope."""
     if environment not in phase.environments:
         return False
-    if phase.percentage is not None and not in_share(phase.percentage, unit_bucket):
+    if phase.percentage is not None and unit_bucket >= threshold(phase.percentage):
         return False
     return attributes_match(phase, attributes)
 
@@ -52,7 +52,7 @@ def served_flag(
 ) -> ServedFlag:
     """What an environment serves for a flag, given its versions' values and its release."""
     base = flag.base_version(environment)
-    served = ServedFlag(flag.key, flag.kind, flag.salt, base, values.get(base))
+    served = ServedFlag(flag.key, flag.kind, base, values.get(base))
     if release is None or not release.active:
         return served
     scopes = tuple(
@@ -60,12 +60,12 @@ def served_flag(
         if environment in (phase := release.pipeline.phases[index]).environments
     )
     return ServedFlag(
-        flag.key, flag.kind, flag.salt, base, values.get(base), release.id,
+        flag.key, flag.kind, base, values.get(base), release.id,
         release.current_phase.name, release.to_version, values.get(release.to_version), scopes,
     )
 
 
-def decide(served: ServedFlag, unit_id: str | None, attributes: Mapping[str, Any]) -> Decision:
+def decide(served: ServedFlag, unit_id: str | None, attributes: Mapping[str, object]) -> Decision:
     """The version, value and reason a unit (None: no unit id given) with attributes gets.
 
     Raises UnitNeeded when only a percentage draw could decide and there is no unit to draw.
@@ -82,8 +82,8 @@ def decide(served: ServedFlag, unit_id: str | None, attributes: Mapping[str, Any
     if unit_id is None:
         raise UnitNeeded(f"{served.key} is live for a percentage of units: give the unit's id "
                          "(targetingKey) to know which side it is on.")
-    unit_bucket = bucket(served.salt, unit_id)
-    if any(in_share(phase.percentage or 0, unit_bucket) for phase in eligible):
+    unit_bucket = bucket(served.key, unit_id)
+    if any(unit_bucket < threshold(phase.percentage or 0) for phase in eligible):
         return Decision(new.version, new.value, Reason.SPLIT)
     return _base(served, Reason.SPLIT)
 
@@ -97,7 +97,7 @@ def served_version(
     release: Release | None,
     environment: str,
     unit_id: str,
-    attributes: Mapping[str, str],
+    attributes: Mapping[str, object],
 ) -> int:
     """The version number flag serves in an environment to a unit with attributes."""
     return decide(served_flag(flag, {}, release, environment), unit_id, attributes).version
@@ -109,7 +109,7 @@ def serve(
     release: Release | None,
     environment: str,
     unit_id: str,
-    attributes: Mapping[str, str],
+    attributes: Mapping[str, object],
 ) -> Any:
     """The value flag serves in an environment to a unit with attributes."""
     return decide(served_flag(flag, versions, release, environment), unit_id, attributes).value

@@ -19,7 +19,6 @@ class ServedFlag:
 
     key: str
     kind: FlagKind
-    salt: str
     base_version: int
     base_value: Any
     release_id: int | None = None
