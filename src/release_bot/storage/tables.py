@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     Double,
@@ -188,3 +189,16 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None]
     claimed_until: Mapped[datetime | None]
+
+
+class ServedRevisionRow(Base):
+    """One row counting the commits that changed what the data plane serves.
+
+    Storage adds one in the same transaction as any change to flags, versions or releases, so
+    every replica can poll this one cheap row and reload only when it moves.
+    """
+
+    __tablename__ = "served_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)
