@@ -14,6 +14,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from release_bot.bot.dataplane.keys import SdkKeys
 from release_bot.storage.database import DEFAULT_DATABASE_URL
 
 
@@ -45,6 +46,11 @@ def _secret(text: str) -> Secret | None:
     return Secret(text) if text else None
 
 
+def _sdk_keys(text: str) -> SdkKeys | None:
+    """RELEASE_BOT_SDK_KEYS; empty counts as not set (reads are open)."""
+    return SdkKeys.parse(text) if text.strip() else None
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "database_url": str,
     "release_bot_config": Path,
@@ -53,6 +59,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_app_token": _secret,
     "slack_api_url": str,
     "port": _port,
+    "release_bot_sdk_keys": _sdk_keys,
 }
 
 
@@ -67,6 +74,7 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
     port: int = 3000
+    release_bot_sdk_keys: SdkKeys | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:
