@@ -70,9 +70,11 @@ def decide(served: ServedFlag, unit_id: str | None, attributes: Mapping[str, obj
 
     Raises UnitNeeded when only a percentage draw could decide and there is no unit to draw.
     """
+    if not served.scopes:
+        return Decision(served.base_version, served.base_value, Reason.STATIC)
     eligible = [phase for phase in served.scopes if attributes_match(phase, attributes)]
     if not eligible:
-        return _base(served, Reason.TARGETING_MATCH if served.scopes else Reason.STATIC)
+        return _base(served, Reason.TARGETING_MATCH)
     assert served.new_version is not None, "a live scope belongs to a release"
     new = Decision(served.new_version, served.new_value, Reason.STATIC)
     if any(phase.percentage is None and not phase.match for phase in served.scopes):

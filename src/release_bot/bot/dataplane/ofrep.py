@@ -7,9 +7,10 @@ protocol's: 404 FLAG_NOT_FOUND, 400 PARSE_ERROR / INVALID_CONTEXT / TARGETING_KE
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import orjson
 
 from release_bot.bot.dataplane.ofrep_answers import (
     EnvironmentAnswers,
@@ -58,8 +59,8 @@ def read_context(body: bytes) -> Context:
     if len(body) > MAX_BODY:
         raise BadRequest("PARSE_ERROR", f"The body is larger than {MAX_BODY // 1024} KiB.")
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise BadRequest("PARSE_ERROR", 'The body is not JSON: send {"context": {...}}.') from None
     context = document.get("context", {}) if isinstance(document, dict) else None
     if not isinstance(context, dict):
