@@ -31,8 +31,11 @@ def body(context: dict[str, object]) -> bytes:
     return json.dumps({"context": context}).encode()
 
 
-def test_a_flag_without_a_release_is_static(ofrep: tuple[Ofrep, Snapshot]) -> None:
-    answer = ofrep[0].evaluate("production", "limits", b"")
+@pytest.mark.parametrize("request_body", [b"", b"{}", b'{"context": null}', b'{"context": {}}'])
+def test_a_flag_without_a_release_is_static(
+    ofrep: tuple[Ofrep, Snapshot], request_body: bytes
+) -> None:
+    answer = ofrep[0].evaluate("production", "limits", request_body)
     assert answer.status == 200
     assert json.loads(answer.body) == {"key": "limits", "value": {"max": 5}, "reason": "STATIC",
                                        "variant": "v1", "metadata": {"version": 1}}
@@ -54,6 +57,8 @@ def test_a_live_phase_serves_its_environment_with_the_release_in_metadata(
     (b"not json", "PARSE_ERROR"),
     (b"[1]", "PARSE_ERROR"),
     (b'{"context": 3}', "PARSE_ERROR"),
+    (b'{"context": []}', "PARSE_ERROR"),
+    (b"null", "PARSE_ERROR"),
     (b'{"context": {"targetingKey": 7}}', "INVALID_CONTEXT"),
     (b"{" * 100_000, "PARSE_ERROR"),
 ])

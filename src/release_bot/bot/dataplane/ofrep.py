@@ -62,7 +62,9 @@ def read_context(body: bytes) -> Context:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise BadRequest("PARSE_ERROR", 'The body is not JSON: send {"context": {...}}.') from None
-    context = document.get("context", {}) if isinstance(document, dict) else None
+    context = document.get("context") if isinstance(document, dict) else []
+    if context is None:
+        context = {}  # no context, or a null one: ask as nobody in particular
     if not isinstance(context, dict):
         raise BadRequest("PARSE_ERROR", 'The body must be {"context": {...}}, the context an '
                                         "object.")
