@@ -40,7 +40,7 @@ from bench.common import fresh_database, percentile, postgres_reachable
 from release_bot.bot.runtime.compose import build_service
 from release_bot.bot.runtime.pipelines_file import load_pipelines
 from release_bot.core.models import FlagKind
-from release_bot.storage.unit_of_work import Database
+from release_bot.storage.database import Database
 
 PIPELINES = """
 pipelines:

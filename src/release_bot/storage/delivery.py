@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 
+from release_bot.storage.database import Database
 from release_bot.storage.mapping import outbox_message
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
 from release_bot.storage.tables import OutboxRow, ReleaseRow
-from release_bot.storage.unit_of_work import Database
 
 LEASE = timedelta(minutes=2)
 PENDING = OutboxStatus.PENDING.value
@@ -76,6 +76,16 @@ class SqlDeliveryQueue:
             next_attempt_at=now,
             attempts=OutboxRow.attempts + 1,
         )
+
+    def drop_pending(self, reason: str, now: datetime) -> int:
+        """Mark every pending row dropped (nobody will post it); returns how many."""
+        with self.database.sessions.begin() as session:
+            dropped = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.status == PENDING)
+                .values(status=OutboxStatus.DROPPED.value, last_error=reason, sent_at=now)
+            )
+            return int(dropped.rowcount)  # type: ignore[attr-defined]
 
     def retry_later(self, ids: Sequence[int], error: str, at: datetime) -> None:
         """Give these rows back for another attempt at `at`."""

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from release_bot.core.models import Flag, Release
 from release_bot.storage.mapping import flag_from_row, release_from_row
-from release_bot.storage.tables import FlagRow, FlagVersionRow, ReleaseRow, ServedRevisionRow
+from release_bot.storage.reads import READ_ONLY
+from release_bot.storage.schema import flag_versions, flags, releases, served_revision
+from release_bot.storage.tables import FlagRow, FlagVersionRow, ReleaseRow
 
 SERVED_ROWS = (FlagRow, FlagVersionRow, ReleaseRow)
 CHANGED = "served_changed"  # session.info key: this transaction changed what is served
@@ -46,8 +48,8 @@ def track_served_changes(sessions: sessionmaker[Session]) -> None:
 def bump_if_changed(session: Session) -> None:
     """Add one to the served revision when this transaction changed what is served."""
     if session.info.pop(CHANGED, False):
-        session.execute(update(ServedRevisionRow).where(ServedRevisionRow.id == 1)
-                        .values(revision=ServedRevisionRow.revision + 1))
+        session.execute(update(served_revision).where(served_revision.c.id == 1)
+                        .values(revision=served_revision.c.revision + 1))
 
 
 def forget_changes(session: Session) -> None:
@@ -55,7 +57,7 @@ def forget_changes(session: Session) -> None:
     session.info.pop(CHANGED, None)
 
 
-def served_revision(engine: Engine) -> int:
+def current_revision(engine: Engine) -> int:
     """The served revision, read outside any write lock (a poll every ~200 ms on each replica)."""
     connection = engine.raw_connection()
     try:
@@ -69,29 +71,29 @@ def served_revision(engine: Engine) -> int:
     return int(row[0]) if row else 0
 
 
-def load_served(sessions: sessionmaker[Session]) -> ServedState:
+def load_served(engine: Engine) -> ServedState:
     """Everything served, read in one consistent snapshot with the revision it belongs to."""
-    with sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        revision = session.scalar(select(ServedRevisionRow.revision)) or 0
-        flags = tuple(flag_from_row(row) for row in session.scalars(select(FlagRow)))
-        active = select(ReleaseRow).where(ReleaseRow.active_flag_key.is_not(None))
-        releases = {row.flag_key: release_from_row(row) for row in session.scalars(active)}
-        wanted = sorted(_versions_served(flags, releases.values()))
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    with engine.connect().execution_options(**options) as connection:
+        revision = connection.scalar(select(served_revision.c.revision)) or 0
+        found = tuple(flag_from_row(row) for row in connection.execute(select(flags)))
+        active = select(releases).where(releases.c.active_flag_key.is_not(None))
+        by_flag = {row.flag_key: release_from_row(row) for row in connection.execute(active)}
+        wanted = sorted(_versions_served(found, by_flag.values()))
         values: dict[tuple[str, int], Any] = {}
         for start in range(0, len(wanted), PAIRS_PER_QUERY):
             pairs = wanted[start:start + PAIRS_PER_QUERY]
-            rows = session.execute(
-                select(FlagVersionRow.flag_key, FlagVersionRow.number, FlagVersionRow.value)
-                .where(tuple_(FlagVersionRow.flag_key, FlagVersionRow.number).in_(pairs))
+            rows = connection.execute(
+                select(flag_versions.c.flag_key, flag_versions.c.number, flag_versions.c.value)
+                .where(tuple_(flag_versions.c.flag_key, flag_versions.c.number).in_(pairs))
             )
             values.update(((key, number), value) for key, number, value in rows)
-        session.rollback()
-    return ServedState(revision, flags, releases, values)
+    return ServedState(revision, found, by_flag, values)
 
 
-def _versions_served(flags: Iterable[Flag], releases: Iterable[Release]) -> set[tuple[str, int]]:
+def _versions_served(found: Iterable[Flag], active: Iterable[Release]) -> set[tuple[str, int]]:
     """(flag, version) of every base any environment serves and every release's new version."""
-    wanted = {(f.key, n) for f in flags for n in (f.default_version, *f.env_versions.values())}
-    return wanted | {(r.flag_key, r.to_version) for r in releases}
+    wanted = {(f.key, n) for f in found for n in (f.default_version, *f.env_versions.values())}
+    return wanted | {(r.flag_key, r.to_version) for r in active}

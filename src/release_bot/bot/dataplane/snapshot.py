@@ -17,8 +17,8 @@ from typing import Any
 
 from release_bot.core.evaluation import served_flag
 from release_bot.core.served import ServedFlag
-from release_bot.storage.served import ServedState, load_served, served_revision
-from release_bot.storage.unit_of_work import Database
+from release_bot.storage.database import Database
+from release_bot.storage.served import ServedState, current_revision, load_served
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2
@@ -59,10 +59,10 @@ class Snapshot:
 
     def refresh(self) -> bool:
         """Reload if the served revision moved since the last load; True when a view changed."""
-        revision = served_revision(self.database.engine)
+        revision = current_revision(self.database.engine)
         if revision == self.revision:
             return False
-        state = load_served(self.database.sessions)
+        state = load_served(self.database.engine)
         values: dict[str, dict[int, Any]] = {}
         for (key, number), value in state.values.items():
             values.setdefault(key, {})[number] = value
