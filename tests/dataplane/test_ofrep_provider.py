@@ -60,6 +60,13 @@ def bot(database: Database) -> Iterator[RunningServe]:
         yield served
 
 
+@pytest.fixture(autouse=True)
+def no_providers_left() -> Iterator[None]:
+    """OpenFeature keeps providers in a global registry: clear it after each test."""
+    yield
+    api.clear_providers()
+
+
 def client(bot: RunningServe, environment: str, key: str | None = None) -> OpenFeatureClient:
     """An OpenFeature client whose provider reads the environment over OFREP."""
     headers = None if key is None else (lambda: {"Authorization": f"Bearer {key}"})
@@ -78,6 +85,7 @@ def details(reader: OpenFeatureClient, unit: str | None, **attributes: Any
 def seen(reader: OpenFeatureClient, unit: str | None, value: bool,
          **attributes: Any) -> FlagEvaluationDetails[bool]:
     """Wait until the served value for the unit is `value` (the snapshot polls), then return it."""
+
     def served() -> bool:
         found = details(reader, unit, **attributes)
         return found.error_code is None and found.value is value
