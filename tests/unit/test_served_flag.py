@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from release_bot.core.evaluation import BUCKETS, UnitNeeded, bucket, decide, served_flag
+from release_bot.core.evaluation import (
+    BUCKETS,
+    UnitNeeded,
+    attributes_match,
+    bucket,
+    decide,
+    scope_matches,
+    served_flag,
+)
 from release_bot.core.models import Action, Phase
 from release_bot.core.served import Reason, ServedFlag
 from tests.support.fakes import act, expire, gate_flag, pipeline_of, staging, started
@@ -82,3 +92,24 @@ def test_an_environment_sees_only_its_live_scopes_and_the_release_while_active()
 
     aborted = served_flag(flag, VALUES, act(later, Action.ABORT, reason="x"), "staging")
     assert (aborted.release_id, aborted.scopes, aborted.base_value) == (None, (), False)
+
+
+PHASES = st.builds(
+    Phase,
+    name=st.just("P"),
+    environments=st.just(("production",)),
+    percentage=st.none() | st.sampled_from([0, 0.5, 10, 50, 100]),
+    match=st.sampled_from([{}, {"plan": ("beta",)}, {"plan": ("beta", "pro"), "country": ("NZ",)}]),
+)
+
+
+@given(st.lists(PHASES, max_size=4), st.text(min_size=1, max_size=12),
+       st.fixed_dictionaries({}, optional={"plan": st.sampled_from(["beta", "pro", "free"]),
+                                            "country": st.sampled_from(["NZ", "US"])}))
+def test_a_unit_gets_the_new_version_exactly_when_a_live_scope_holds_it(phases, unit, attrs):
+    decision = decide(served(*phases), unit, attrs)
+    inside = any(scope_matches(phase, "production", bucket(KEY, unit), attrs) for phase in phases)
+    assert (decision.version, decision.value) == ((2, True) if inside else (1, False))
+    drawn = any(p.percentage is not None and attributes_match(p, attrs) for p in phases)
+    assert (decision.reason is Reason.SPLIT) is (drawn and not any(
+        p.percentage is None and attributes_match(p, attrs) for p in phases))

@@ -68,26 +68,40 @@ def served_flag(
 def decide(served: ServedFlag, unit_id: str | None, attributes: Mapping[str, object]) -> Decision:
     """The version, value and reason a unit (None: no unit id given) with attributes gets.
 
-    Raises UnitNeeded when only a percentage draw could decide and there is no unit to draw.
+    A scope for everyone makes it STATIC, one whose attributes the unit matches without a
+    percentage TARGETING_MATCH, a percentage draw SPLIT (won or lost). Raises UnitNeeded when
+    only a draw could decide and there is no unit to draw. Plain loops: this runs per request.
     """
     if not served.scopes:
         return Decision(served.base_version, served.base_value, Reason.STATIC)
-    eligible = [phase for phase in served.scopes if attributes_match(phase, attributes)]
-    if not eligible:
+    targeted = False
+    draws: list[float] = []  # the percentages of the scopes whose attributes the unit matches
+    for phase in served.scopes:
+        if phase.match and not attributes_match(phase, attributes):
+            continue
+        if phase.percentage is not None:
+            draws.append(phase.percentage)
+        elif not phase.match:
+            return _new(served, Reason.STATIC)
+        else:
+            targeted = True
+    if targeted:
+        return _new(served, Reason.TARGETING_MATCH)
+    if not draws:
         return _base(served, Reason.TARGETING_MATCH)
-    assert served.new_version is not None, "a live scope belongs to a release"
-    new = Decision(served.new_version, served.new_value, Reason.STATIC)
-    if any(phase.percentage is None and not phase.match for phase in served.scopes):
-        return new
-    if any(phase.percentage is None for phase in eligible):
-        return Decision(new.version, new.value, Reason.TARGETING_MATCH)
     if unit_id is None:
         raise UnitNeeded(f"{served.key} is live for a percentage of units: give the unit's id "
                          "(targetingKey) to know which side it is on.")
     unit_bucket = bucket(served.key, unit_id)
-    if any(unit_bucket < threshold(phase.percentage or 0) for phase in eligible):
-        return Decision(new.version, new.value, Reason.SPLIT)
+    for percentage in draws:
+        if unit_bucket < threshold(percentage):
+            return _new(served, Reason.SPLIT)
     return _base(served, Reason.SPLIT)
+
+
+def _new(served: ServedFlag, reason: Reason) -> Decision:
+    assert served.new_version is not None, "a live scope belongs to a release"
+    return Decision(served.new_version, served.new_value, reason)
 
 
 def _base(served: ServedFlag, reason: Reason) -> Decision:
