@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 from release_bot.bot.dataplane.snapshot import EnvironmentView, Snapshot
 from release_bot.core.models import Action, Command, FlagKind
 from release_bot.core.service import ReleaseService
 from release_bot.storage import Database, open_database
+from tests.support.dataplane import GENEROUS, eventually
 from tests.support.samples import ENGINEER, NOW, TRIGGERER, standard_pipeline, team
-
-GENEROUS = 10.0  # seconds: a wait that only a broken refresh runs out of
-
-
-def eventually(check: Callable[[], bool]) -> None:
-    """Wait (generously) until check() holds."""
-    deadline = time.monotonic() + GENEROUS
-    while not check():
-        assert time.monotonic() < deadline, "the snapshot never saw the change"
-        time.sleep(0.01)
 
 
 def view(snapshot: Snapshot, environment: str) -> EnvironmentView:
