@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+
+import pytest
 
 from release_bot.bot.dataplane.snapshot import EnvironmentView, Snapshot
 from release_bot.core.models import Action, Command, FlagKind
@@ -87,3 +90,24 @@ def test_a_commit_on_one_replica_is_served_by_another(database_url: str,
         for snap, db in zip(snapshots, databases, strict=True):
             snap.stop()
             db.dispose()
+
+
+def test_a_database_that_fails_leaves_the_last_state_served_and_says_so_once(
+    database: Database, service: ReleaseService, caplog: pytest.LogCaptureFixture
+) -> None:
+    service.create_flag("new_checkout", FlagKind.GATE, "standard", False, TRIGGERER, NOW)
+    snapshot = Snapshot(database, ("staging",), poll_seconds=0.01)
+    snapshot.start()
+    try:
+        assert "new_checkout" in view(snapshot, "staging").flags
+        with database.engine.begin() as connection:  # the counter goes: every poll fails
+            connection.exec_driver_sql("ALTER TABLE served_revision RENAME TO away")
+        eventually(lambda: "cannot reload" in caplog.text)
+        time.sleep(0.1)  # ten more failed polls
+        assert caplog.text.count("cannot reload") == 1
+        assert "new_checkout" in view(snapshot, "staging").flags, "the last state is served"
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE away RENAME TO served_revision")
+        eventually(lambda: "reads the database again" in caplog.text)
+    finally:
+        snapshot.stop()

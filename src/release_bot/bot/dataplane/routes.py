@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from release_bot.bot.dataplane.keys import SdkKeys
-from release_bot.bot.dataplane.ofrep import Answer, Ofrep
+from release_bot.bot.dataplane.ofrep import MAX_BODY, Answer, Ofrep
 from release_bot.bot.dataplane.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -69,13 +69,17 @@ class Endpoint:
 
 
 async def read_body(receive: Receive) -> bytes:
-    """The request's whole body."""
-    chunks = []
-    while True:
+    """The request's body, or its first MAX_BODY + 1 bytes: enough to refuse it as too large
+    without holding all of it."""
+    chunks, size = [], 0
+    while size <= MAX_BODY:
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            break
+    return b"".join(chunks)
 
 
 async def respond(send: Send, answer: Answer) -> None:
