@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from release_bot.bot.dataplane.keys import SdkKeys
+from release_bot.bot.dataplane.routes import routes
+from release_bot.bot.dataplane.snapshot import Snapshot
 from release_bot.bot.runtime.settings import Settings
+from release_bot.storage import Database
 
 KEYS = SdkKeys.parse(" production:p-key , staging:s-key,production:p-next")
 
@@ -42,3 +45,15 @@ def test_settings_read_the_keys_and_an_empty_value_leaves_reads_open(tmp_path, m
     assert "secret-key" not in repr(settings)
     monkeypatch.setenv("RELEASE_BOT_SDK_KEYS", " ")
     assert Settings.from_environment(tmp_path / ".env").release_bot_sdk_keys is None
+
+
+def test_serve_says_once_that_reads_are_open_or_which_keyed_environment_is_unknown(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    snapshot = Snapshot(database, ("staging", "production"))
+    routes(snapshot, None)
+    assert caplog.text.count("RELEASE_BOT_SDK_KEYS is not set") == 1
+    caplog.clear()
+    routes(snapshot, SdkKeys.parse("production:a,prod:b"))
+    assert "has keys for 'prod', which no pipeline names" in caplog.text
+    assert "'production'" not in caplog.text and "not set" not in caplog.text

@@ -31,6 +31,11 @@ class SdkKeys:
             keys[environment] = (*keys.get(environment, ()), key.encode())
         return cls(keys)
 
+    @property
+    def environments(self) -> frozenset[str]:
+        """The environments that have keys."""
+        return frozenset(self._keys)
+
     def __repr__(self) -> str:
         return f"SdkKeys(environments={sorted(self._keys)})"
 

@@ -33,6 +33,10 @@ def routes(snapshot: Snapshot, keys: SdkKeys | None) -> list[BaseRoute]:
     if keys is None:
         log.warning("RELEASE_BOT_SDK_KEYS is not set: anyone who can reach this port reads "
                     "every environment's flags (set environment:key pairs to require keys)")
+    else:
+        for environment in sorted(keys.environments - snapshot.environments):
+            log.warning("RELEASE_BOT_SDK_KEYS has keys for %r, which no pipeline names: a typo?",
+                        environment)
     ofrep = Ofrep(snapshot)
 
     def evaluate(params: dict[str, Any], headers: dict[str, str], body: bytes) -> Answer:
