@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -232,4 +233,14 @@ start_keys = Table(
     _required("request", Text()),
     _optional("release_id", Integer(), ForeignKey("releases.id")),
     _required("created_at", UTCDateTime()),
+)
+
+# one row counting the commits that changed what the data plane serves: storage adds one in the
+# same transaction as any change to flags, versions or releases, so every replica polls this
+# one cheap row and reloads only when it moved
+served_revision = Table(
+    "served_revision",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    _required("revision", BigInteger()),
 )

@@ -17,6 +17,7 @@ from release_bot.storage.repositories import (
     SqlOutbox,
     SqlReleaseRepository,
 )
+from release_bot.storage.served import bump_if_changed, forget_changes
 
 
 class SqlUnitOfWork:
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         """Roll back whatever was not committed and close the session."""
+        forget_changes(self.session)
         self.session.rollback()
         self.session.close()
 
@@ -57,9 +59,12 @@ class SqlUnitOfWork:
         """Make the changes durable; a lost race raises ConcurrentUpdate."""
         self.inserts.write()
         with races_as_concurrent_updates():
+            self.session.flush()
+            bump_if_changed(self.session)
             self.session.commit()
 
     def rollback(self) -> None:
         """Drop the changes made since the last commit."""
         self.inserts.discard()
+        forget_changes(self.session)
         self.session.rollback()

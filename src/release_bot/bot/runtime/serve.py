@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute
 
 from release_bot.bot.api.routes import routes as api_routes
+from release_bot.bot.dataplane.routes import routes as dataplane_routes
+from release_bot.bot.dataplane.snapshot import Snapshot
 from release_bot.bot.guardrails.prometheus import Prometheus
 from release_bot.bot.guardrails.runner import GuardrailRunner
 from release_bot.bot.runtime.compose import build_service
@@ -84,6 +86,8 @@ class Runtime:
             self._outbox = OutboxDrain(queue, doorbell, utc_now)
         self.sweeper = Sweeper(self.service, utc_now, ring)
         self.guardrails = _guardrails(self.settings, self.service, self.database, ring)
+        self.snapshot = Snapshot(self.database, (
+            env for pipeline in self.config.pipelines.values() for env in pipeline.environments))
 
     def _service(self, membership: Membership | None) -> ReleaseService:
         """The release service, asking Slack for group membership when Slack is on."""
@@ -95,6 +99,7 @@ class Runtime:
         routes += api_routes(self.service, self.database, self.settings.api_rate_limit, utc_now)
         if self.slack is not None:
             routes += self.slack.routes()
+        routes += dataplane_routes(self.snapshot, self.settings.release_bot_sdk_keys)
         return routes
 
     @property
@@ -103,9 +108,11 @@ class Runtime:
         return self.slack.mode if self.slack is not None else "Slack off"
 
     def start_background(self) -> None:
-        """Start the outbox's delivery (or drain) and the timer sweeps."""
+        """Load what the data plane serves, then start the outbox's delivery (or drain), the
+        timer sweeps and the data plane's polling."""
         if self.slack is None:
             log.warning(SLACK_OFF)
+        self.snapshot.start()
         self._outbox.start()
         self.webhooks.start()
         self.sweeper.start()
@@ -119,6 +126,7 @@ class Runtime:
         self.sweeper.stop()
         self._outbox.stop()
         self.webhooks.stop()
+        self.snapshot.stop()
 
     def http_server(self, port: int, host: str = "0.0.0.0") -> HttpServer:
         """serve's HTTP port with every front's routes, not yet serving."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from release_bot.bot.dataplane.keys import SdkKeys
 from release_bot.storage.database import DEFAULT_DATABASE_URL
 
 
@@ -63,6 +64,11 @@ def _secret(text: str) -> Secret | None:
     return Secret(text) if text else None
 
 
+def _sdk_keys(text: str) -> SdkKeys | None:
+    """RELEASE_BOT_SDK_KEYS; empty counts as not set (reads are open)."""
+    return SdkKeys.parse(text) if text.strip() else None
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "database_url": str,
     "release_bot_config": Path,
@@ -76,6 +82,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "api_rate_limit": _rate_limit,
     "release_bot_url": str,
     "release_bot_token": _secret,
+    "release_bot_sdk_keys": _sdk_keys,
 }
 
 
@@ -96,6 +103,7 @@ class Settings:
     # set both, and the CLI's flag, release and history commands go through this serve's API
     release_bot_url: str | None = None
     release_bot_token: Secret | None = None
+    release_bot_sdk_keys: SdkKeys | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:
