@@ -1,0 +1,1 @@
+"""The data plane: what applications read (OFREP, flagd definitions), served from memory."""
