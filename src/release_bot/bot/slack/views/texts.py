@@ -224,6 +224,8 @@ def phase_detail(snap: ReleaseSnapshot, index: int, now: datetime) -> str:
     if status is PhaseStatus.AWAITING_APPROVAL:
         return "*waiting for approval*: " + approval_progress(snap, index)
     if status is PhaseStatus.BAKING:
+        if release.held_since is not None:
+            return f"*live, held* since {slack_date(release.held_since)} until its checks pass"
         if release.bake_ends_at is None:
             return "*live, baking*"
         ends = release.bake_ends_at
@@ -267,6 +269,13 @@ def state_line(snap: ReleaseSnapshot, now: datetime) -> str:
             f"{approval_progress(snap, release.phase)}{nobody_can_approve(snap)}"
         )
     if release.state is ReleaseState.BAKING:
+        held_by = (after_bake(release) or Effect()).held_by
+        if release.held_since is not None and held_by is not None:
+            return (
+                f"{emoji} *Held* in phase {current}: its bake time ran out "
+                f"{slack_date(release.held_since)}, and it moves on once its checks pass — "
+                f"{mrkdwn_of(held_by, snap.mentions)}"
+            )
         if release.bake_ends_at is None:
             return f"{emoji} *Baking* phase {current}"
         ends = release.bake_ends_at
