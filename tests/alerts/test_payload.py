@@ -28,7 +28,7 @@ def test_firing_alerts_with_the_flag_label_are_read_in_order() -> None:
 def test_an_unknown_action_label_pauses_and_the_reason_says_so() -> None:
     [read] = firing_alerts(webhook(alert("Burn", "f", action="rollback", summary="bad")))
     assert read.action is Action.PAUSE
-    assert reason(read) == ("Alertmanager alert Burn is firing: bad (release_bot_action "
+    assert reason(read).plain == ("Alertmanager alert Burn is firing: bad (release_bot_action "
                             "'rollback' is neither pause nor abort, so the release is paused)")
 
 
@@ -36,7 +36,7 @@ def test_the_reason_names_the_alert_and_its_summary_on_one_line() -> None:
     [read] = firing_alerts(webhook(alert("HighErrorRate", "f", action=" Abort ",
                                          summary="errors\nat 5%")))
     assert read.action is Action.ABORT
-    assert reason(read) == "Alertmanager alert HighErrorRate is firing: errors\\nat 5%"
+    assert reason(read).plain == "Alertmanager alert HighErrorRate is firing: errors\\nat 5%"
 
 
 @pytest.mark.parametrize(("body", "said"), [

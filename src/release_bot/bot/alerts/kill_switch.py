@@ -9,10 +9,11 @@ from datetime import datetime
 from release_bot.bot.alerts.payload import ACTION_LABEL, FiringAlert
 from release_bot.core.models import Action
 from release_bot.core.quoting import shown
+from release_bot.core.sentences import Sentence
 
 # (flag key, pause or abort, reason, now) → what happened, in one sentence
-Stop = Callable[[str, Action, str, datetime], str]
-REASON_LIMIT = 2000
+Stop = Callable[[str, Action, Sentence, datetime], str]
+SUMMARY_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,16 @@ class Result:
                 "outcome": self.outcome}
 
 
-def reason(alert: FiringAlert) -> str:
+def reason(alert: FiringAlert) -> Sentence:
     """The reason kept in the history: the alert's name and its summary annotation."""
-    text = f"Alertmanager alert {alert.name} is firing"
+    template = "Alertmanager alert {alert:name} is firing"
+    words = {"alert": shown(alert.name), "summary": shown(alert.summary, SUMMARY_LIMIT),
+             "label": ACTION_LABEL, "said": shown(alert.unknown_action or "", 40)}
     if alert.summary:
-        text += f": {alert.summary}"
+        template += ": {summary:text}"
     if alert.unknown_action is not None:
-        text += (f" ({ACTION_LABEL} {shown(alert.unknown_action, 40)!r} is neither pause nor "
-                 "abort, so the release is paused)")
-    return shown(text, REASON_LIMIT)
+        template += " ({label} '{said:text}' is neither pause nor abort, so the release is paused)"
+    return Sentence(template, {k: v for k, v in words.items() if "{" + k in template})
 
 
 def act(alerts: Sequence[FiringAlert], stop: Stop, now: datetime) -> list[Result]:
