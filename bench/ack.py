@@ -13,15 +13,14 @@ Targets: ack p99 no worse than the bare app's; click → update p99 <= 100 ms; <
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from waitress.server import create_server
 
 from bench.common import backends, fresh_database, percentile
-from release_bot.bot.runtime.http import wsgi_app
+from release_bot.bot.runtime.http import HttpServer, build_http_app
+from release_bot.bot.slack.http import slack_routes
 from release_bot.bot.slack.ids import ActionId, Target
 from release_bot.bot.slack.pacing import Pacer
 from release_bot.core.models import Action, FlagKind
@@ -55,15 +54,13 @@ def bare_app_latencies(fake: FakeSlack, clicks: int) -> list[float]:
     def only_ack(ack: Ack) -> None:
         ack()
 
-    server = create_server(wsgi_app(app, lambda: True, SIGNING_SECRET), host="127.0.0.1",
-                           port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    probe = SlackRequests(f"http://127.0.0.1:{server.effective_port}", fake)
+    server = HttpServer(build_http_app(slack_routes(lambda: app, SIGNING_SECRET)), "127.0.0.1", 0)
+    server.start()
+    probe = SlackRequests(server.base_url, fake)
     try:
         return [timed_click(probe, 1)[0] for _ in range(clicks)]
     finally:
-        server.close()
+        server.stop()
 
 
 def timed_click(requests: SlackRequests, release_id: int) -> tuple[float, float]:
@@ -81,16 +78,16 @@ def bot_latencies(kind: str, releases: int, clicks: int) -> dict[str, object]:
         bot = RunningBot(fake, database, PIPELINE)
         # Slack's limits (about one post a second a channel, 50 updates a minute) would pace a
         # burst of a thousand clicks; this measures release-bot's own latency, so no pacing.
-        bot.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
+        bot.runtime.slack.deliverer.pacer = Pacer(sleep=lambda seconds: None)
         try:
-            now = bot.runtime.ctx.clock()
+            now = bot.runtime.slack.ctx.clock()
             ids = []
             for i in range(releases):
                 key = f"flag_{i}"
                 bot.service.create_flag(key, FlagKind.GATE, "gated", False, DEV, now)
                 release = bot.service.start_release(key, True, DEV, now)
                 ids.append(release.id)
-            bot.runtime.ctx.kick_delivery()
+            bot.runtime.slack.ctx.kick_delivery()
             fake.wait_for("chat.postMessage", releases, timeout=120)
             timed_click(bot, ids[0])  # warm the group cache
             fake.wait_for("chat.update", 1, timeout=10)
@@ -103,7 +100,7 @@ def bot_latencies(kind: str, releases: int, clicks: int) -> dict[str, object]:
                 sent_at[release_id] = sent
                 fake.wait_for("chat.update", n, timeout=30)  # one click at a time
             updates = fake.wait_for("chat.update", len(sent_at), timeout=120)
-            status_ts = bot.runtime.deliverer.queue.status_message
+            status_ts = bot.runtime.slack.deliverer.queue.status_message
             by_ts = {status_ts(rid)[1]: rid for rid in sent_at}  # type: ignore[index]
             to_update = [u.at - sent_at[by_ts[u.params["ts"]]] for u in updates]
             calls = [c for c in fake.calls if c.method != "response_url"]

@@ -1,5 +1,5 @@
 """Commands that only read the database start without loading what only other commands need:
-Alembic (`db upgrade`), Slack, APScheduler and waitress (`serve`), YAML and pydantic (the
+Alembic (`db upgrade`), Slack, APScheduler, uvicorn and Starlette (`serve`), YAML and pydantic (the
 pipelines file). Start-up time itself is measured by bench/cli_start.py, never asserted."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tests.support.cli_support import DEV, Cli
 
 KEY = "new_checkout"
 ONLY_ELSEWHERE = {
-    "alembic", "slack_bolt", "slack_sdk", "apscheduler", "waitress", "yaml", "pydantic",
+    "alembic", "slack_bolt", "slack_sdk", "apscheduler", "uvicorn", "starlette", "yaml", "pydantic",
 }
 # run commands in one fresh interpreter, then print the top-level packages it loaded
 SCRIPT = """

@@ -70,7 +70,7 @@ def _drive(bot: RunningBot, key: str) -> int:
     for action in ACTIONS:
         bot.service.act(Command(release.id, action, DEV), now())
     assert bot.service.release(release.id).state is ReleaseState.COMPLETED
-    bot.runtime.ctx.kick_delivery()  # as the Slack listeners do after each action
+    bot.runtime.slack.ctx.kick_delivery()  # as the Slack listeners do after each action
     return release.id
 
 
@@ -143,7 +143,7 @@ def test_a_permanent_error_is_kept_as_failed_and_does_not_block_the_rest(
     fake.fail("chat.postMessage", "channel_not_found", times=1)
     lost = start_release(bot.service, "lost")
     assert lost.id is not None
-    bot.runtime.ctx.kick_delivery()
+    bot.runtime.slack.ctx.kick_delivery()
     wait_until(lambda: outbox(database, OutboxStatus.FAILED), 10, "the failed row")
 
     [failed] = outbox(database, OutboxStatus.FAILED)
@@ -155,7 +155,7 @@ def test_a_permanent_error_is_kept_as_failed_and_does_not_block_the_rest(
     other = start_release(bot.service, "other")
     assert other.id is not None
     bot.service.act(Command(lost.id, Action.PAUSE, DEV), now())
-    bot.runtime.ctx.kick_delivery()
+    bot.runtime.slack.ctx.kick_delivery()
     wait_until(lambda: _thread_of(fake, database, lost.id or 0), 10, "the pause reply")
     wait_until(lambda: status_ts(database, other.id or 0), 10, "the other status message")
     assert "paused" in _thread_of(fake, database, lost.id)[0]
@@ -166,13 +166,13 @@ def test_slack_unreachable_is_retried_with_backoff_not_left_leased(
     bot: RunningBot, fake: FakeSlack, database: Database
 ) -> None:
     """A refused connection is an outage like a 500: the row is retried in seconds."""
-    client = bot.runtime.deliverer.client
+    client = bot.runtime.slack.deliverer.client
     reachable = client.base_url
     client.base_url = f"http://127.0.0.1:{free_port()}/api/"
     release = start_release(bot.service, "unreachable")
     assert release.id is not None
     rid = release.id
-    bot.runtime.ctx.kick_delivery()
+    bot.runtime.slack.ctx.kick_delivery()
 
     def retry_scheduled() -> bool:
         rows = outbox(database, OutboxStatus.PENDING)
@@ -192,7 +192,7 @@ def test_a_rate_limited_release_does_not_hold_up_the_others(
         pytest.skip("the worker's order of work does not depend on the database; once is enough")
     fake.rate_limit("chat.postMessage", retry_after=2, times=1)
     rids = [start_release(bot.service, key, pipeline=key).id or 0 for key in KEYS]
-    bot.runtime.ctx.kick_delivery()
+    bot.runtime.slack.ctx.kick_delivery()
     wait_until(lambda: all(status_ts(database, rid) for rid in rids), 15, "every status message")
 
     calls = fake.calls_to("chat.postMessage")

@@ -74,7 +74,12 @@ def test_timers_run_and_messages_go_while_slack_cannot_be_asked_at_start(
         15,
         lambda: "the release to complete " + bot.describe(),
     )
-    bot.wait_ready()
+    bot.wait_ready()  # health answers at once: it does not wait for Slack
+    wait_until(
+        lambda: any(c.status == 200 for c in fake.calls_to("auth.test")),
+        30,
+        lambda: "Slack to answer auth.test " + bot.describe(),
+    )
     answered = next(c for c in fake.calls_to("auth.test") if c.status == 200)
     # both bakes ended before Slack answered auth.test: the timers did not wait for Slack
     assert [e.at < _wall(answered) for e in ok_timer_events(service, "new_checkout")] == [

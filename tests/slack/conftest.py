@@ -36,6 +36,6 @@ def bot(fake_slack: FakeSlack, database: Database) -> Iterator[RunningBot]:
     otherwise wait a second each for Slack's one-message-per-second-per-channel.
     """
     running = RunningBot(fake_slack, database)
-    running.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
+    running.runtime.slack.deliverer.pacer = Pacer(sleep=lambda seconds: None)
     yield running
     running.close()

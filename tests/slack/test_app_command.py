@@ -77,7 +77,7 @@ def test_status_by_id_and_by_flag(bot: RunningBot) -> None:
 
 def test_history_latest_first_with_a_next_page(bot: RunningBot) -> None:
     status = start(bot)
-    clock = bot.runtime.ctx.clock
+    clock = bot.runtime.slack.ctx.clock
     # Nine refused attempts (Staging is live: nothing to approve), then a pause: 12 events.
     for _ in range(9):
         with contextlib.suppress(DomainError):

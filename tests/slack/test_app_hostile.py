@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from release_bot.bot.runtime import http
+from release_bot.bot.slack import http
 from release_bot.bot.slack.errors import FAULT
 from release_bot.bot.slack.ids import ActionId, BlockId, CallbackId
 from release_bot.core.models import ReleaseState

@@ -11,7 +11,7 @@ def test_release_started_outside_slack_gets_a_status_message(bot: RunningBot) ->
     bot.create_flag()
 
     # As `release-bot start` would: through the service, with no doorbell rung for delivery.
-    release = bot.service.start_release(FLAG, True, DEV, bot.runtime.ctx.clock())
+    release = bot.service.start_release(FLAG, True, DEV, bot.runtime.slack.ctx.clock())
 
     bot.fake.wait_for("chat.postMessage", timeout=5)  # the deliverer polls every second
     [post] = status_posts(bot.fake)
@@ -22,7 +22,7 @@ def test_release_started_outside_slack_gets_a_status_message(bot: RunningBot) ->
     # A later change made outside Slack redraws the same message and says so in its thread.
     assert release.id is not None
     status = StatusMessage(release.id, CHANNEL, issued_ts(bot.fake, post))
-    bot.service.act(Command(release.id, Action.PAUSE, DEV, 0), bot.runtime.ctx.clock())
+    bot.service.act(Command(release.id, Action.PAUSE, DEV, 0), bot.runtime.slack.ctx.clock())
     [update] = bot.fake.wait_for("chat.update", timeout=5)
     assert (update.params["channel"], update.params["ts"]) == (status.channel, status.ts)
     assert "*Paused* in phase *Staging*" in texts(update.params["blocks"])

@@ -40,7 +40,7 @@ def running(fake_slack: FakeSlack, database: Database) -> Iterator[list[RunningB
 def _status_text(fake_slack: FakeSlack, database: Database, groups: str,
                  running: list[RunningBot]) -> str:
     bot = RunningBot(fake_slack, database, _pipelines(groups))
-    bot.runtime.deliverer.pacer = Pacer(sleep=lambda seconds: None)
+    bot.runtime.slack.deliverer.pacer = Pacer(sleep=lambda seconds: None)
     running.append(bot)
     start(bot)
     return texts(status_posts(bot.fake)[0].params["blocks"])

@@ -1,21 +1,14 @@
-"""The alerts webhook served over HTTP on a free port, on a real service and database."""
+"""release-bot's serve without Slack, its Alertmanager webhook on (or off), on a free port."""
 
 from __future__ import annotations
 
-import threading
-import time
-from datetime import UTC, datetime
+from datetime import datetime
 
-import uvicorn
-from starlette.applications import Starlette
-
-from release_bot.bot.alerts.routes import routes
-from release_bot.bot.alerts.stopping import stopper
-from release_bot.bot.runtime.pipelines_file import parse_pipelines
-from release_bot.bot.runtime.static_membership import StaticMembership
+from release_bot.bot.runtime.serve import utc_now
+from release_bot.bot.runtime.settings import Secret, Settings
 from release_bot.core.models import FlagKind
-from release_bot.core.service import ReleaseService
 from release_bot.storage import Database
+from tests.support.harness import RunningServe
 
 TOKEN = "alert-token-7f3a"
 PIPELINES = """
@@ -38,28 +31,18 @@ pipelines:
 """
 
 
-class AlertingBot:
-    """The webhook's routes in a server on port 0; `start` a release to stop."""
+class AlertingBot(RunningServe):
+    """serve with RELEASE_BOT_ALERT_TOKEN set to `token` (None: unset); `start` a release."""
 
     kind = FlagKind.GATE
 
     def __init__(self, database: Database, token: str | None) -> None:
-        config = parse_pipelines(PIPELINES)
-        self.service = ReleaseService(database.uow, config.pipelines,
-                                      StaticMembership(config.members))
-        app = Starlette(routes=routes(stopper(self.service), token, self.clock))
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        settings = Settings(release_bot_alert_token=Secret(token) if token else None)
+        super().__init__(settings, database, PIPELINES)
 
     @staticmethod
     def clock() -> datetime:
-        return datetime.now(UTC)
+        return utc_now()
 
     def start(self, key: str) -> int:
         """A gate at false and a release to true; its id."""
@@ -67,7 +50,3 @@ class AlertingBot:
         release = self.service.start_release(key, True, "U0DEV", self.clock())
         assert release.id is not None
         return release.id
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)

@@ -1,9 +1,8 @@
-"""A running release-bot (real Bolt app, waitress, delivery, sweeps) against the fake Slack."""
+"""A running release-bot (real Bolt app, uvicorn, delivery, sweeps) against the fake Slack."""
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -13,10 +12,7 @@ from typing import Any
 
 from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
-from waitress import wasyncore
-from waitress.server import create_server
 
-from release_bot.bot.runtime.http import wsgi_app
 from release_bot.bot.runtime.pipelines_file import parse_pipelines
 from release_bot.bot.runtime.serve import Runtime
 from release_bot.bot.runtime.settings import Settings
@@ -221,7 +217,24 @@ class SlackRequests:
 
 
 
-class RunningBot(SlackRequests):
+class RunningServe:
+    """release-bot's `serve` on a free port, in-process: timers, health and every front."""
+
+    def __init__(self, settings: Settings, database: Database, pipelines: str) -> None:
+        self.runtime = Runtime(settings, database, parse_pipelines(pipelines))
+        self.service = self.runtime.service
+        self.server = self.runtime.http_server(0, "127.0.0.1")
+        self.server.start()
+        self.runtime.start_background()
+        self.base_url = self.server.base_url
+
+    def close(self) -> None:
+        """Stop serving, sweeping and delivering."""
+        self.runtime.stop_background()
+        self.server.stop()
+
+
+class RunningBot(RunningServe, SlackRequests):
     """release-bot serving HTTP on a free port, its Web API calls going to a FakeSlack."""
 
     def __init__(self, fake: FakeSlack, database: Database, pipelines: str = PIPELINES) -> None:
@@ -232,34 +245,16 @@ class RunningBot(SlackRequests):
             slack_signing_secret=SecretStr(SIGNING_SECRET),
             slack_api_url=fake.base_url,
         )
-        self.runtime = Runtime(settings, database, parse_pipelines(pipelines))
-        self.service = self.runtime.service
-        self.server = create_server(
-            wsgi_app(self.runtime.app, database.ping, SIGNING_SECRET), host="127.0.0.1", port=0,
-            threads=8,
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        self.runtime.start_background()
-        super().__init__(f"http://127.0.0.1:{self.server.effective_port}", fake)
-
-    def close(self) -> None:
-        """Stop serving, sweeping and delivering.
-
-        The server's loop is stopped from inside (a trigger thunk closes every channel, the
-        listening socket included, so the loop ends at once); closing the socket from here
-        would leave the loop polling a closed descriptor until it dies of EBADF.
-        """
-        self.runtime.stop_background()
-        server = self.server
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        self.thread.join(5)
-        server.task_dispatcher.shutdown()
+        RunningServe.__init__(self, settings, database, pipelines)
+        slack = self.runtime.slack
+        assert slack is not None
+        self.slack = slack
+        SlackRequests.__init__(self, self.base_url, fake)
 
     def create_flag(self, key: str = "new_checkout", value: Any = False) -> None:
         """A gate on the standard pipeline, created as the CLI would."""
         self.service.create_flag(
-            key, FlagKind.GATE, "standard", value, DEV, self.runtime.ctx.clock()
+            key, FlagKind.GATE, "standard", value, DEV, self.slack.ctx.clock()
         )
 
     def wait_until(self, predicate: Any, timeout: float = 5.0) -> None:

@@ -77,6 +77,16 @@ class SqlDeliveryQueue:
             attempts=OutboxRow.attempts + 1,
         )
 
+    def drop_pending(self, reason: str, now: datetime) -> int:
+        """Mark every pending row dropped (nobody will post it); returns how many."""
+        with self.database.sessions.begin() as session:
+            dropped = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.status == PENDING)
+                .values(status=OutboxStatus.DROPPED.value, last_error=reason, sent_at=now)
+            )
+            return int(dropped.rowcount)  # type: ignore[attr-defined]
+
     def retry_later(self, ids: Sequence[int], error: str, at: datetime) -> None:
         """Give these rows back for another attempt at `at`."""
         self._update(ids, last_error=error, next_attempt_at=at, attempts=OutboxRow.attempts + 1)

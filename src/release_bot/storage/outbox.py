@@ -17,6 +17,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    DROPPED = "dropped"  # not posted: `serve` ran without Slack
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from release_bot.bot.alerts.kill_switch import Stop, act
+from release_bot.bot.alerts.kill_switch import act
 from release_bot.bot.alerts.payload import Malformed, firing_alerts
+from release_bot.bot.alerts.stopping import stopper
+from release_bot.bot.runtime.settings import Secret
+from release_bot.core.service import ReleaseService
 
 PATH = "/alerts/alertmanager"
 # Alertmanager groups alerts; a few thousand of them fit well under this
@@ -31,13 +34,16 @@ TOO_LARGE = f"The body is larger than {BODY_LIMIT // (1024 * 1024)} MiB: send fe
 log = logging.getLogger(__name__)
 
 
-def routes(stop: Stop, token: str | None, clock: Callable[[], datetime]) -> list[BaseRoute]:
-    """The webhook's route; `token` None turns it off."""
+def routes(service: ReleaseService, token: Secret | None, clock: Callable[[], datetime]
+           ) -> list[BaseRoute]:
+    """The webhook's route, stopping releases through the service; no token turns it off."""
+    stop = stopper(service)
+    expected = token.get_secret_value() if token is not None else None
 
     async def webhook(request: Request) -> Response:
-        if token is None:
+        if not expected:
             return PlainTextResponse(OFF + "\n", 403)
-        if not _bearer_is(request.headers.get("authorization", ""), token):
+        if not _bearer_is(request.headers.get("authorization", ""), expected):
             log.info("refused a request to %s without the bearer token", PATH)
             return PlainTextResponse(UNAUTHORIZED + "\n", 401,
                                      headers={"WWW-Authenticate": "Bearer"})

@@ -70,16 +70,15 @@ def _open_to_anyone(pipeline: Pipeline) -> list[str]:
 @pass_root
 @friendly
 def serve(root: Root, port: int | None) -> None:
-    """Run the Slack app (HTTP, or Socket Mode when SLACK_APP_TOKEN is set) with its timers."""
+    """Serve the timers and every front on PORT: Slack (HTTP, or Socket Mode when
+    SLACK_APP_TOKEN is set) once its credentials are set, and GET /healthz."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = root.runtime()
     settings = root.settings
-    mode = (
-        "Socket Mode"
-        if settings.slack_app_token
-        else f"HTTP on port {port or settings.port} (POST /slack/events, GET /healthz)"
+    click.echo(
+        f"release-bot serving {len(root.pipelines.pipelines)} pipeline(s) on port "
+        f"{port or settings.port} ({runtime.mode}, GET /healthz)", err=True,
     )
-    click.echo(f"release-bot serving {len(root.pipelines.pipelines)} pipeline(s), {mode}", err=True)
     runtime.run(port or settings.port)
 
 
