@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from release_bot.bot.slack.views import guardrail_text, status_blocks
+from release_bot.bot.slack.views.texts import short_state
 from release_bot.core import machine
 from release_bot.core.guardrails import action_reason
 from release_bot.core.models import (
@@ -112,6 +113,8 @@ def test_a_held_bake_says_which_checks_hold_it_and_why() -> None:
     assert "check *saturation* has not been measured yet" in state
     assert "check *up*" not in state  # Staging's check does not hold the canary's bake
     assert "*live, held* since <!date^" in all_text(blocks)
+    assert short_state(gate_snap(held), NOW).startswith(
+        ":hourglass_flowing_sand: *Production canary* held by its checks since <!date^")
 
 
 def test_many_checks_stay_within_slacks_limits() -> None:

@@ -324,6 +324,8 @@ def short_state(snap: ReleaseSnapshot, now: datetime) -> str:
         ends = release.bake_ends_at
         left = left_words(release, now)
         return f"{emoji} baking {current} until {slack_date(ends)} ({left} left)"
+    if release.state is ReleaseState.BAKING and release.held_since is not None:
+        return f"{emoji} {current} held by its checks since {slack_date(release.held_since)}"
     if release.state is ReleaseState.PAUSED:
         return f"{emoji} paused in {current} with {left_words(release, now)} left"
     ended = f" {slack_date(release.ended_at)}" if release.ended_at is not None else ""
