@@ -11,7 +11,7 @@ from datetime import timedelta
 import psycopg
 
 from release_bot.core.models import Action, ApprovalGate, Phase, Pipeline
-from release_bot.storage.unit_of_work import Database, open_database
+from release_bot.storage.database import Database, open_database
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

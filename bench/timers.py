@@ -36,6 +36,7 @@ from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.core.machine import TIMER_ACTION
 from release_bot.core.models import FlagKind, Outcome, ReleaseState
 from release_bot.core.service import ReleaseService
+from release_bot.storage.database import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.outbox import OutboxStatus
 from release_bot.storage.tables import (
@@ -45,7 +46,6 @@ from release_bot.storage.tables import (
     OutboxRow,
     ReleaseRow,
 )
-from release_bot.storage.unit_of_work import Database
 from tests.support.fake_slack import FakeSlack
 from tests.support.harness import CHANNEL, DEV, PIPELINES, RunningBot
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from bench.common import backends, fresh_database, pipeline
 from release_bot.core.models import Action, Command, FlagKind
 from release_bot.core.service import ReleaseService
-from release_bot.storage.unit_of_work import Database
+from release_bot.storage.database import Database
 
 
 class NoGroups:

@@ -4,10 +4,12 @@ it brings a schema up to date, and what it says when a database cannot be used (
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+import release_bot.storage.database as storage_database
 from release_bot.storage import open_database
 from tests.support.cli_support import DEV, EXAMPLE, Cli
 
@@ -129,3 +131,25 @@ def test_urls_that_are_not_databases_exit_2(tmp_path: Path) -> None:
     assert Cli("release-bot.db", EXAMPLE).fail(
         "release", "start", "f", "--value", "true", "--by", DEV, code=2
     ).startswith("'release-bot.db' is not a database URL")
+
+
+def test_reading_commands_answer_while_a_writer_holds_sqlite(
+    sqlite_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage_database, "SQLITE_BUSY_TIMEOUT_SECONDS", 1)  # fail fast
+    sqlite_cli.ok("flag", "create", "f", "--kind", "gate", "--pipeline", "standard",
+                  "--value", "false")
+    release_id = sqlite_cli.start("f", "true", DEV)
+    assert sqlite_cli.database_url is not None
+    writer = open_database(sqlite_cli.database_url)
+    try:
+        with writer.uow() as uow:
+            flag = uow.flags.get("f")
+            assert flag is not None
+            uow.flags.add(replace(flag, key="g"))  # flushed: the writer holds the lock
+            assert sqlite_cli.eval("f", "staging", "u1") is True
+            assert sqlite_cli.show(release_id)["state"] == "baking"
+            assert [e["action"] for e in sqlite_cli.history("f")] == ["create", "trigger"]
+            assert "\tg\t" not in sqlite_cli.ok("flag", "list"), "nothing uncommitted is read"
+    finally:
+        writer.dispose()

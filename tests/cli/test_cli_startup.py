@@ -1,6 +1,7 @@
 """Commands that only read the database start without loading what only other commands need:
-Alembic (`db upgrade`), Slack, APScheduler, uvicorn and Starlette (`serve`), YAML and pydantic (the
-pipelines file). Start-up time itself is measured by bench/cli_start.py, never asserted."""
+Alembic (`db upgrade`), Slack, APScheduler, uvicorn and Starlette (`serve`), YAML and pydantic
+(the pipelines file), SQLAlchemy's ORM (the commands that write). Start-up time itself is
+measured by bench/cli_start.py, never asserted."""
 
 from __future__ import annotations
 
@@ -15,18 +16,19 @@ KEY = "new_checkout"
 ONLY_ELSEWHERE = {
     "alembic", "slack_bolt", "slack_sdk", "apscheduler", "uvicorn", "starlette", "yaml", "pydantic",
 }
-# run commands in one fresh interpreter, then print the top-level packages it loaded
+ORM = "sqlalchemy.orm"
+# run commands in one fresh interpreter, then print the modules it loaded
 SCRIPT = """
 import json, sys
 from release_bot.bot.cli.commands import main
 for args in json.loads(sys.argv[1]):
     main(args, standalone_mode=False)
-print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules})))
+print(json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_by(tmp_path: Path, *command_lines: list[str]) -> set[str]:
-    """The top-level packages a new process has loaded after running the command lines."""
+def modules_loaded_by(tmp_path: Path, *command_lines: list[str]) -> set[str]:
+    """The modules a new process has loaded after running the command lines."""
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(command_lines)],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
@@ -35,14 +37,19 @@ def loaded_by(tmp_path: Path, *command_lines: list[str]) -> set[str]:
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
-def test_reading_commands_load_neither_migrations_nor_slack_nor_the_pipelines_file(
+def loaded_by(tmp_path: Path, *command_lines: list[str]) -> set[str]:
+    """The top-level packages a new process has loaded after running the command lines."""
+    return {name.partition(".")[0] for name in modules_loaded_by(tmp_path, *command_lines)}
+
+
+def test_reading_commands_load_neither_migrations_nor_slack_nor_the_pipelines_file_nor_the_orm(
     sqlite_cli: Cli, tmp_path: Path
 ) -> None:
     sqlite_cli.ok("flag", "create", KEY, "--kind", "gate", "--pipeline", "standard",
                   "--value", "false")
     release_id = str(sqlite_cli.start(KEY, "true", DEV))
     database = ["--database-url", str(sqlite_cli.database_url)]
-    loaded = loaded_by(
+    modules = modules_loaded_by(
         tmp_path,
         [*database, "eval", KEY, "--env", "staging", "--unit", "user-1"],
         [*database, "release", "show", release_id],
@@ -50,8 +57,20 @@ def test_reading_commands_load_neither_migrations_nor_slack_nor_the_pipelines_fi
         [*database, "flag", "list"],
         [*database, "release", "list"],
     )
-    assert "sqlalchemy" in loaded, "the commands ran"
-    assert loaded & ONLY_ELSEWHERE == set()
+    assert "sqlalchemy.engine" in modules, "the commands ran"
+    assert {name.partition(".")[0] for name in modules} & ONLY_ELSEWHERE == set()
+    assert {name for name in modules if name == ORM or name.startswith(f"{ORM}.")} == set()
+
+
+def test_a_command_that_writes_loads_the_orm(sqlite_cli: Cli, tmp_path: Path) -> None:
+    database = ["--database-url", str(sqlite_cli.database_url),
+                "--config", str(sqlite_cli.config)]
+    modules = modules_loaded_by(
+        tmp_path,
+        [*database, "flag", "create", KEY, "--kind", "gate", "--pipeline", "standard",
+         "--value", "false"],
+    )
+    assert ORM in modules, "the check above would catch an ORM import"
 
 
 def test_an_empty_sqlite_file_still_loads_alembic_to_upgrade(tmp_path: Path) -> None:

@@ -11,5 +11,7 @@ from tests.support.samples import standard_pipeline, team
 
 @pytest.fixture
 def service(database: Database) -> ReleaseService:
-    """ReleaseService over the test database, the three-phase pipeline and a static team."""
-    return ReleaseService(database.uow, {"standard": standard_pipeline()}, team())
+    """ReleaseService over the test database (its reads on a connection of their own, as in
+    build_service), the three-phase pipeline and a static team."""
+    return ReleaseService(database.uow, {"standard": standard_pipeline()}, team(),
+                          reads=database.reads)

@@ -11,12 +11,24 @@ from release_bot.core.models import Event, Flag, Notification, Release, Version
 from release_bot.core.sweeps import StuckRelease, SweepFailure
 
 
-class FlagRepository(Protocol):
-    """Flags and their immutable versions."""
+class FlagReader(Protocol):
+    """Flags and their immutable versions, as stored."""
 
     def get(self, key: str) -> Flag | None:
         """The flag with this key, or None."""
         ...
+
+    def list(self) -> Sequence[Flag]:
+        """Every flag, by key."""
+        ...
+
+    def versions(self, key: str) -> dict[int, Version]:
+        """Every version of a flag by number."""
+        ...
+
+
+class FlagRepository(FlagReader, Protocol):
+    """Flags and their immutable versions."""
 
     def add(self, flag: Flag) -> None:
         """Store a new flag."""
@@ -26,25 +38,29 @@ class FlagRepository(Protocol):
         """Store a changed flag (its base versions)."""
         ...
 
-    def list(self) -> Sequence[Flag]:
-        """Every flag, by key."""
-        ...
-
     def add_version(self, key: str, version: Version) -> None:
         """Store a new immutable version of a flag."""
         ...
 
-    def versions(self, key: str) -> dict[int, Version]:
-        """Every version of a flag by number."""
-        ...
 
-
-class ReleaseRepository(Protocol):
-    """Releases, saved with a compare-and-swap on their revision."""
+class ReleaseReader(Protocol):
+    """Releases, as stored."""
 
     def get(self, release_id: int) -> Release | None:
         """The release with this id, or None."""
         ...
+
+    def active_for_flag(self, key: str) -> Release | None:
+        """The flag's active release, or None."""
+        ...
+
+    def list(self, *, active_only: bool = False, flag_key: str | None = None) -> Sequence[Release]:
+        """Releases, newest first."""
+        ...
+
+
+class ReleaseRepository(ReleaseReader, Protocol):
+    """Releases, saved with a compare-and-swap on their revision."""
 
     def add(self, release: Release) -> Release:
         """Store a new release and return it with its id."""
@@ -55,14 +71,6 @@ class ReleaseRepository(Protocol):
 
         A release that moves is no longer stuck: its sweep failure is forgotten.
         """
-        ...
-
-    def active_for_flag(self, key: str) -> Release | None:
-        """The flag's active release, or None."""
-        ...
-
-    def list(self, *, active_only: bool = False, flag_key: str | None = None) -> Sequence[Release]:
-        """Releases, newest first."""
         ...
 
     def due(self, now: datetime, limit: int) -> Sequence[Release]:
@@ -101,12 +109,8 @@ class ReleaseRepository(Protocol):
         ...
 
 
-class HistoryRepository(Protocol):
-    """The append-only history."""
-
-    def append(self, event: Event) -> None:
-        """Add one event."""
-        ...
+class HistoryReader(Protocol):
+    """The append-only history, as stored."""
 
     def for_flag(self, key: str) -> Sequence[Event]:
         """A flag's events, oldest first."""
@@ -114,6 +118,14 @@ class HistoryRepository(Protocol):
 
     def for_release(self, release_id: int) -> Sequence[Event]:
         """A release's events, oldest first."""
+        ...
+
+
+class HistoryRepository(HistoryReader, Protocol):
+    """The append-only history."""
+
+    def append(self, event: Event) -> None:
+        """Add one event."""
         ...
 
 
@@ -127,8 +139,36 @@ class Outbox(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction over every repository."""
+class Reads(Protocol):
+    """One read-only transaction over every reader."""
+
+    @property
+    def flags(self) -> FlagReader:
+        """Flags and versions."""
+        ...
+
+    @property
+    def releases(self) -> ReleaseReader:
+        """Releases."""
+        ...
+
+    @property
+    def history(self) -> HistoryReader:
+        """The history."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWork(Reads, Protocol):
+    """One transaction over every repository: the readers, with writes."""
 
     @property
     def flags(self) -> FlagRepository:
@@ -149,15 +189,6 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox:
         """The outbox."""
         ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
 
     def commit(self) -> None:
         """Make the transaction's changes durable (ConcurrentUpdate if a CAS failed)."""

@@ -31,7 +31,7 @@ from release_bot.core.models import (
     Version,
 )
 from release_bot.core.policy import Membership, groups_to_ask, principals_for
-from release_bot.core.ports import ReleaseRepository, UnitOfWork
+from release_bot.core.ports import Reads, ReleaseRepository, UnitOfWork
 from release_bot.core.quoting import shown
 from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
 from release_bot.core.sentences import Sentence, say
@@ -62,15 +62,18 @@ _REMINDERS = _Timed(lambda found, now, n: found.reminders_due(now, n),
 
 
 class ReleaseService:
-    """The release use cases over a unit-of-work factory, the pipelines and group membership."""
+    """The release use cases over a unit-of-work factory, the pipelines and group membership;
+    the use cases that only read take a read-only transaction from `reads` (default: `uow`)."""
 
     def __init__(
         self,
         uow: Callable[[], UnitOfWork],
         pipelines: Mapping[str, Pipeline],
         membership: Membership,
+        reads: Callable[[], Reads] | None = None,
     ) -> None:
         self.uow = uow
+        self.reads = uow if reads is None else reads
         self.pipelines = pipelines
         self.membership = membership
 
@@ -290,32 +293,32 @@ class ReleaseService:
 
     def release(self, release_id: int) -> Release:
         """One release."""
-        with self.uow() as uow:
-            return self._release(uow, release_id)
+        with self.reads() as reads:
+            return self._release(reads, release_id)
 
     def releases(
         self, *, active_only: bool = False, flag_key: str | None = None
     ) -> Sequence[Release]:
         """Releases, newest first."""
-        with self.uow() as uow:
-            return uow.releases.list(active_only=active_only, flag_key=flag_key)
+        with self.reads() as reads:
+            return reads.releases.list(active_only=active_only, flag_key=flag_key)
 
     def flags(self) -> Sequence[Flag]:
         """Every flag."""
-        with self.uow() as uow:
-            return uow.flags.list()
+        with self.reads() as reads:
+            return reads.flags.list()
 
     def flag(self, key: str) -> tuple[Flag, dict[int, Version], Release | None]:
         """A flag, its versions and its active release."""
-        with self.uow() as uow:
-            flag = self._flag(uow, key)
-            return flag, uow.flags.versions(key), uow.releases.active_for_flag(key)
+        with self.reads() as reads:
+            flag = self._flag(reads, key)
+            return flag, reads.flags.versions(key), reads.releases.active_for_flag(key)
 
     def history(self, key: str) -> Sequence[Event]:
         """A flag's history, oldest first."""
-        with self.uow() as uow:
-            self._flag(uow, key)
-            return uow.history.for_flag(key)
+        with self.reads() as reads:
+            self._flag(reads, key)
+            return reads.history.for_flag(key)
 
     def evaluate(
         self, key: str, environment: str, unit_id: str, attributes: Mapping[str, str]
@@ -326,14 +329,14 @@ class ReleaseService:
         return serve(flag, values, release, environment, unit_id, attributes)
 
     @staticmethod
-    def _flag(uow: UnitOfWork, key: str) -> Flag:
+    def _flag(uow: Reads, key: str) -> Flag:
         flag = uow.flags.get(key)
         if flag is None:
             raise NotFound(say("There is no flag {key:flag}.", key=key))
         return flag
 
     @staticmethod
-    def _release(uow: UnitOfWork, release_id: int) -> Release:
+    def _release(uow: Reads, release_id: int) -> Release:
         release = uow.releases.get(release_id) if 0 < release_id <= MAX_ID else None
         if release is None:
             raise no_release(release_id)

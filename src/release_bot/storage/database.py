@@ -1,7 +1,9 @@
-"""Database URLs, engines with safe concurrency settings, and Alembic migrations.
+"""Database URLs, engines with safe concurrency settings, Alembic migrations, and the Database
+that hands out units of work (the ORM write path) and reads (SQLAlchemy Core).
 
-Alembic is imported only to migrate: checking whether a schema is current reads the
-`alembic_version` table with plain SQL and compares it with HEAD_REVISION.
+Alembic is imported only to migrate, and the ORM only for a unit of work: checking whether a
+schema is current reads the `alembic_version` table with plain SQL and compares it with
+HEAD_REVISION.
 """
 
 from __future__ import annotations
@@ -9,17 +11,23 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from release_bot.storage.reads import READ_ONLY, SqlReads
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from release_bot.storage.unit_of_work import SqlUnitOfWork
 
 DEFAULT_DATABASE_URL = "sqlite:///release-bot.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -90,9 +98,13 @@ def _sqlite_engine(url: URL) -> Engine:
             _use_wal(connection)
 
     @event.listens_for(engine, "begin")
-    def begin_immediate(connection: Connection) -> None:
-        """Take the write lock up front, so concurrent writers queue instead of failing."""
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def begin(connection: Connection) -> None:
+        """Take the write lock up front, so concurrent writers queue instead of failing; a
+        read-only transaction reads its snapshot without waiting for the writers."""
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -142,10 +154,66 @@ def upgrade(target: Engine | str) -> None:
 
 
 def is_current(engine: Engine) -> bool:
-    """True when the database's schema revision is HEAD_REVISION (read without Alembic)."""
-    with engine.connect() as connection:
+    """True when the database's schema revision is HEAD_REVISION (read without Alembic, and
+    without waiting for a writer)."""
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return False
         query = text(f"SELECT version_num FROM {VERSION_TABLE}")
         revisions = set(connection.execute(query).scalars())
     return revisions == {HEAD_REVISION}
+
+
+class Database:
+    """An engine, and the units of work and reads the services take."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """The ORM session factory (the ORM loads with the first unit of work)."""
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    def uow(self) -> SqlUnitOfWork:
+        """A new unit of work (use it in a `with` block)."""
+        from release_bot.storage.unit_of_work import SqlUnitOfWork
+
+        return SqlUnitOfWork(self.sessions)
+
+    def reads(self) -> SqlReads:
+        """A new read-only transaction (use it in a `with` block)."""
+        return SqlReads(self.engine)
+
+    def upgrade(self) -> None:
+        """Migrate the schema to the newest revision."""
+        upgrade(self.engine)
+
+    def is_current(self) -> bool:
+        """True when the schema is at the newest revision."""
+        return is_current(self.engine)
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query (without waiting for write locks)."""
+        try:
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+            finally:
+                connection.close()
+        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error):
+            return False
+        return True
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def open_database(url: str = DEFAULT_DATABASE_URL) -> Database:
+    """A Database for a URL such as `sqlite:///release-bot.db` or `postgresql://u@host/db`."""
+    return Database(make_engine(url))

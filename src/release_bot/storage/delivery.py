@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 
+from release_bot.storage.database import Database
 from release_bot.storage.mapping import outbox_message
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
 from release_bot.storage.tables import OutboxRow, ReleaseRow
-from release_bot.storage.unit_of_work import Database
 
 LEASE = timedelta(minutes=2)
 PENDING = OutboxStatus.PENDING.value

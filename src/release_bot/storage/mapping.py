@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from release_bot.core.models import (
     Action,
@@ -24,8 +24,13 @@ from release_bot.core.models import (
     Version,
 )
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
-from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
 from release_bot.storage.timestamps import as_utc
+
+if TYPE_CHECKING:
+    # a row is a Core Row of the read path or an ORM object of the write path, never loaded here
+    from sqlalchemy import Row
+
+    from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
 
 
 def to_seconds(delta: timedelta) -> float:
@@ -131,7 +136,7 @@ def flag_values(flag: Flag) -> dict[str, Any]:
     }
 
 
-def flag_from_row(row: FlagRow) -> Flag:
+def flag_from_row(row: FlagRow | Row[Any]) -> Flag:
     """A flag from its row."""
     return Flag(
         key=row.key,
@@ -154,7 +159,7 @@ def version_values(flag_key: str, version: Version) -> dict[str, Any]:
     }
 
 
-def version_from_row(row: FlagVersionRow) -> Version:
+def version_from_row(row: FlagVersionRow | Row[Any]) -> Version:
     """A version from its row."""
     return Version(
         number=row.number, value=row.value, created_at=row.created_at, created_by=row.created_by
@@ -185,7 +190,7 @@ def release_values(release: Release) -> dict[str, Any]:
     }
 
 
-def release_from_row(row: ReleaseRow) -> Release:
+def release_from_row(row: ReleaseRow | Row[Any]) -> Release:
     """A release from its row, with the row's id and revision."""
     return Release(
         id=row.id,
@@ -227,7 +232,7 @@ def event_values(event: Event) -> dict[str, Any]:
     }
 
 
-def event_from_row(row: EventRow) -> Event:
+def event_from_row(row: EventRow | Row[Any]) -> Event:
     """A history event from its row."""
     return Event(
         flag_key=row.flag_key,
@@ -260,7 +265,7 @@ def outbox_values(release_id: int, channel: str | None, notification: Notificati
     }
 
 
-def outbox_message(row: OutboxRow) -> OutboxMessage:
+def outbox_message(row: OutboxRow | Row[Any]) -> OutboxMessage:
     """An outbox row as a read-only message."""
     return OutboxMessage(
         id=row.id,

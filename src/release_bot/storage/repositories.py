@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, TypeVarTuple, cast
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, Table, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -15,21 +15,20 @@ from release_bot.core.errors import ConcurrentUpdate, NotFound
 from release_bot.core.models import Event, Flag, Notification, Release, ReleaseState, Version
 from release_bot.core.sentences import say
 from release_bot.core.sweeps import StuckRelease, SweepFailure
+from release_bot.storage import schema
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.mapping import (
-    event_from_row,
     event_values,
-    flag_from_row,
     flag_values,
     outbox_message,
     outbox_values,
     release_from_row,
     release_values,
-    version_from_row,
     version_values,
 )
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
-from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
+from release_bot.storage.reads import FlagReads, HistoryReads, ReleaseReads, release_by_id
+from release_bot.storage.tables import FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
 
 # a release that moves is no longer stuck
 _NOT_STUCK = {"sweep_failures": 0, "sweep_error": None, "sweep_retry_at": None}
@@ -67,16 +66,12 @@ def flush(session: Session) -> None:
         session.flush()
 
 
-class SqlFlagRepository:
-    """Flags and their immutable versions."""
+class SqlFlagRepository(FlagReads):
+    """Flags and their immutable versions: the reads of FlagReads, and writes."""
 
     def __init__(self, session: Session) -> None:
+        super().__init__(session)
         self.session = session
-
-    def get(self, key: str) -> Flag | None:
-        """The flag with this key, or None."""
-        row = self.session.get(FlagRow, key)
-        return None if row is None else flag_from_row(row)
 
     def add(self, flag: Flag) -> None:
         """Store a new flag (flushed at once: versions, releases and events refer to it)."""
@@ -91,35 +86,23 @@ class SqlFlagRepository:
         for column, value in flag_values(flag).items():
             setattr(row, column, value)
 
-    def list(self) -> Sequence[Flag]:
-        """Every flag, by key."""
-        rows = self.session.scalars(select(FlagRow).order_by(FlagRow.key))
-        return [flag_from_row(row) for row in rows]
-
     def add_version(self, key: str, version: Version) -> None:
         """Store a new immutable version of a flag."""
         self.session.add(FlagVersionRow(**version_values(key, version)))
 
-    def versions(self, key: str) -> dict[int, Version]:
-        """Every version of a flag by number."""
-        rows = self.session.scalars(
-            select(FlagVersionRow)
-            .where(FlagVersionRow.flag_key == key)
-            .order_by(FlagVersionRow.number)
-        )
-        return {row.number: version_from_row(row) for row in rows}
 
-
-class SqlReleaseRepository:
+class SqlReleaseRepository(ReleaseReads):
     """Releases, saved with a compare-and-swap on their revision."""
 
     def __init__(self, session: Session) -> None:
+        super().__init__(session)
         self.session = session
         self._loaded: dict[int, ReleaseRow] = {}
 
     def get(self, release_id: int) -> Release | None:
         """The release with this id, or None; its row is kept for the compare-and-swap."""
-        row = self.session.get(ReleaseRow, release_id)
+        query = select(ReleaseRow).from_statement(release_by_id(release_id))
+        row = self.session.scalars(query).one_or_none()
         if row is None:
             return None
         self._loaded[release_id] = row
@@ -149,22 +132,6 @@ class SqlReleaseRepository:
         # The UPDATE ... WHERE revision = read goes out with the commit's flush; a lost race
         # surfaces there as ConcurrentUpdate. SQLAlchemy's version counter adds one.
         return replace(release, revision=release.revision + 1)
-
-    def active_for_flag(self, key: str) -> Release | None:
-        """The flag's active release, or None."""
-        row = self.session.scalars(
-            select(ReleaseRow).where(ReleaseRow.active_flag_key == key)
-        ).one_or_none()
-        return None if row is None else release_from_row(row)
-
-    def list(self, *, active_only: bool = False, flag_key: str | None = None) -> Sequence[Release]:
-        """Releases, newest first."""
-        query = select(ReleaseRow).order_by(ReleaseRow.id.desc())
-        if active_only:
-            query = query.where(ReleaseRow.active_flag_key.is_not(None))
-        if flag_key is not None:
-            query = query.where(ReleaseRow.flag_key == flag_key)
-        return [release_from_row(row) for row in self.session.scalars(query)]
 
     def due(self, now: datetime, limit: int) -> Sequence[Release]:
         """Up to `limit` baking releases whose bake timer has ended at now, earliest first
@@ -259,9 +226,9 @@ class InsertBuffer:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.rows: dict[type[EventRow] | type[OutboxRow], list[dict[str, Any]]] = {}
+        self.rows: dict[Table, list[dict[str, Any]]] = {}
 
-    def add(self, table: type[EventRow] | type[OutboxRow], values: dict[str, Any]) -> None:
+    def add(self, table: Table, values: dict[str, Any]) -> None:
         """Keep a row for the next write()."""
         self.rows.setdefault(table, []).append(values)
 
@@ -269,7 +236,7 @@ class InsertBuffer:
         """INSERT what was kept; the autoflush before it may surface a lost race."""
         with races_as_concurrent_updates():
             for table, rows in self.rows.items():
-                self.session.execute(insert(cast(Table, table.__table__)), rows)
+                self.session.execute(insert(table), rows)
         self.rows.clear()
 
     def discard(self) -> None:
@@ -277,28 +244,26 @@ class InsertBuffer:
         self.rows.clear()
 
 
-class SqlHistoryRepository:
+class SqlHistoryRepository(HistoryReads):
     """The append-only history: rows are added, never changed."""
 
     def __init__(self, session: Session, inserts: InsertBuffer) -> None:
-        self.session = session
+        super().__init__(session)
         self.inserts = inserts
 
     def append(self, event: Event) -> None:
         """Add one event (written with the transaction's other rows, no id fetched back)."""
-        self.inserts.add(EventRow, event_values(event))
+        self.inserts.add(schema.events, event_values(event))
 
     def for_flag(self, key: str) -> Sequence[Event]:
-        """A flag's events, oldest first."""
+        """A flag's events, oldest first, this transaction's included."""
         self.inserts.write()
-        query = select(EventRow).where(EventRow.flag_key == key).order_by(EventRow.id)
-        return [event_from_row(row) for row in self.session.scalars(query)]
+        return super().for_flag(key)
 
     def for_release(self, release_id: int) -> Sequence[Event]:
-        """A release's events, oldest first."""
+        """A release's events, oldest first, this transaction's included."""
         self.inserts.write()
-        query = select(EventRow).where(EventRow.release_id == release_id).order_by(EventRow.id)
-        return [event_from_row(row) for row in self.session.scalars(query)]
+        return super().for_release(release_id)
 
 
 class SqlOutbox:
@@ -311,7 +276,7 @@ class SqlOutbox:
     def put(self, release_id: int, channel: str | None, notification: Notification,
             now: datetime) -> None:
         """Queue one notification for delivery after commit."""
-        self.inserts.add(OutboxRow, outbox_values(release_id, channel, notification, now))
+        self.inserts.add(schema.outbox, outbox_values(release_id, channel, notification, now))
 
     def list(self, status: OutboxStatus | None = None) -> Sequence[OutboxMessage]:
         """Every message (or those with the given status), oldest first."""

@@ -1,16 +1,13 @@
-"""One transaction over every repository, and the Database that hands them out."""
+"""One transaction over every repository (Database.uow() hands them out)."""
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from release_bot.storage.conflicts import races_as_concurrent_updates
-from release_bot.storage.database import DEFAULT_DATABASE_URL, is_current, make_engine, upgrade
 from release_bot.storage.repositories import (
     InsertBuffer,
     SqlFlagRepository,
@@ -58,46 +55,3 @@ class SqlUnitOfWork:
         """Drop the changes made since the last commit."""
         self.inserts.discard()
         self.session.rollback()
-
-
-class Database:
-    """An engine, its session factory and the unit-of-work factory the services take."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.sessions = sessionmaker(engine, expire_on_commit=False)
-
-    def uow(self) -> SqlUnitOfWork:
-        """A new unit of work (use it in a `with` block)."""
-        return SqlUnitOfWork(self.sessions)
-
-    def upgrade(self) -> None:
-        """Migrate the schema to the newest revision."""
-        upgrade(self.engine)
-
-    def is_current(self) -> bool:
-        """True when the schema is at the newest revision."""
-        return is_current(self.engine)
-
-    def ping(self) -> bool:
-        """True when the database answers a trivial query (without waiting for write locks)."""
-        try:
-            connection = self.engine.raw_connection()
-            try:
-                cursor = connection.cursor()
-                cursor.execute("SELECT 1")
-                cursor.close()
-            finally:
-                connection.close()
-        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error):
-            return False
-        return True
-
-    def dispose(self) -> None:
-        """Close every pooled connection."""
-        self.engine.dispose()
-
-
-def open_database(url: str = DEFAULT_DATABASE_URL) -> Database:
-    """A Database for a URL such as `sqlite:///release-bot.db` or `postgresql://u@host/db`."""
-    return Database(make_engine(url))

@@ -16,7 +16,7 @@ from release_bot.bot.runtime.settings import Settings
 from release_bot.bot.runtime.static_membership import StaticMembership
 from release_bot.core.policy import Membership
 from release_bot.core.service import ReleaseService
-from release_bot.storage.unit_of_work import Database, open_database
+from release_bot.storage.database import Database, open_database
 
 if TYPE_CHECKING:
     from release_bot.bot.runtime.serve import Runtime
@@ -33,7 +33,7 @@ def build_service(
     front brings its own (Slack's user groups, in `serve`)."""
     if membership is None:
         membership = StaticMembership(config.members)
-    return ReleaseService(database.uow, config.pipelines, membership)
+    return ReleaseService(database.uow, config.pipelines, membership, reads=database.reads)
 
 
 @dataclass

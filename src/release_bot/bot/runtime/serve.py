@@ -22,8 +22,8 @@ from release_bot.bot.runtime.settings import Settings
 from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.core.policy import Membership
 from release_bot.core.service import ReleaseService
+from release_bot.storage.database import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
-from release_bot.storage.unit_of_work import Database
 
 if TYPE_CHECKING:
     from release_bot.bot.slack.front import SlackFront

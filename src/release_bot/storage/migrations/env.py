@@ -6,7 +6,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-from release_bot.storage.tables import Base, UTCDateTime
+from release_bot.storage.schema import UTCDateTime, metadata
 
 
 def render_item(kind: str, item: object, autogen: AutogenContext) -> str | Literal[False]:
@@ -20,7 +20,7 @@ def run_migrations(connection: Connection) -> None:
     """Run the pending migrations on the connection (batch mode on SQLite for ALTERs)."""
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
         compare_type=True,
