@@ -59,6 +59,8 @@ def firing_alerts(raw: bytes) -> list[FiringAlert]:
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Malformed(f"The body is not JSON ({shown(str(error), 80)}): Alertmanager sends its "
                         "webhook as a JSON object.") from None
+    except RecursionError:
+        raise Malformed("The body is nested too deeply to be Alertmanager's webhook.") from None
     try:
         body = _Body.model_validate(data)
     except ValidationError as error:
