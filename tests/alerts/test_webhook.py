@@ -87,13 +87,13 @@ def test_alerts_that_stop_nothing_change_nothing_and_get_200(bot: AlertingBot) -
         alert("NoLabel"),
         alert("Idle", "idle"),
         alert("Unknown", "no_such_flag"),
-        alert("Odd", "not a flag key!"),
+        alert("Odd", "not a\nflag key"),
     ))
     assert status == 200
     assert [r["outcome"] for r in results(text)] == [
         "idle has no active release: nothing to stop.",
         "There is no flag no_such_flag.",
-        "There is no flag not a flag key!.",
+        "'not a\\nflag key' is not a valid flag key: use letters, digits, '_', '.' or '-'.",
     ]
     assert bot.service.release(rid).state is ReleaseState.BAKING
     assert bot.service.history("new_checkout") == before

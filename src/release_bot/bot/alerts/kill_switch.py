@@ -18,7 +18,7 @@ SUMMARY_LIMIT = 1000
 
 @dataclass(frozen=True)
 class Result:
-    """What one alert did."""
+    """What one alert did; its name and flag quoted on one line, as logs and answers show them."""
 
     alert: str
     flag: str
@@ -45,6 +45,6 @@ def reason(alert: FiringAlert) -> Sentence:
 
 def act(alerts: Sequence[FiringAlert], stop: Stop, now: datetime) -> list[Result]:
     """Stop the release each alert names, in the order Alertmanager sent them."""
-    return [Result(alert.name, alert.flag_key, alert.action,
+    return [Result(shown(alert.name), shown(alert.flag_key), alert.action,
                    stop(alert.flag_key, alert.action, reason(alert), now))
             for alert in alerts]

@@ -8,7 +8,7 @@ from release_bot.bot.alerts.kill_switch import Stop
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, OnFail, ReleaseState
 from release_bot.core.sentences import Sentence
-from release_bot.core.service import ReleaseService
+from release_bot.core.service import ReleaseService, check_flag_key
 
 _DONE = {Action.PAUSE: "paused", Action.ABORT: "aborted"}
 
@@ -18,6 +18,7 @@ def stopper(service: ReleaseService) -> Stop:
 
     def stop(flag_key: str, action: Action, reason: Sentence, now: datetime) -> str:
         try:
+            check_flag_key(flag_key)
             _, _, release = service.flag(flag_key)
             if release is None or release.id is None:
                 return f"{flag_key} has no active release: nothing to stop."
