@@ -65,7 +65,13 @@ BROKEN = {
     "bad-principal": (
         edit('      pause: ["@engineering"]', "      pause: [engineering]"),
         20, "pipeline 'standard', permissions, pause, 0: 'engineering' is not a user group handle "
-        "(@name), a group id (S…) or a user id (U…)",
+        "(@name), a group id (S…), a user id (U…) or an API token (token:NAME)",
+    ),
+    "token-approves": (
+        edit('      approve: ["@release-approvers"]', '      approve: ["@release-approvers", '
+             '"token:deploy"]'),
+        12, "pipeline 'standard': permissions.approve lists token:deploy, but an API token "
+        "never approves: list people or groups there",
     ),
     "bad-percentage": (
         edit("percentage: 10", "percentage: 110"),

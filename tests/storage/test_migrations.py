@@ -28,7 +28,8 @@ def test_upgrade_of_an_empty_database_matches_the_models(database_url: str) -> N
         tables = set(inspect(connection).get_table_names())
     database.dispose()
     assert differences == []
-    assert tables == {"alembic_version", "flags", "flag_versions", "releases", "events", "outbox"}
+    assert tables == {"alembic_version", "flags", "flag_versions", "releases", "events", "outbox",
+                      "api_tokens", "start_keys"}
 
 
 def test_upgrade_twice_changes_nothing(database: Database) -> None:

@@ -349,8 +349,9 @@ class _History:
     def append(self, event: Event) -> None:
         self.state.events.append(event)
 
-    def for_flag(self, key: str) -> list[Event]:
-        return [e for e in self.state.events if e.flag_key == key]
+    def for_flag(self, key: str, *, offset: int = 0, limit: int | None = None) -> list[Event]:
+        events = [e for e in self.state.events if e.flag_key == key][offset:]
+        return events if limit is None else events[:limit]
 
     def for_release(self, release_id: int) -> list[Event]:
         return [e for e in self.state.events if e.release_id == release_id]

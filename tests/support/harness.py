@@ -237,13 +237,15 @@ class RunningServe:
 class RunningBot(RunningServe, SlackRequests):
     """release-bot serving HTTP on a free port, its Web API calls going to a FakeSlack."""
 
-    def __init__(self, fake: FakeSlack, database: Database, pipelines: str = PIPELINES) -> None:
+    def __init__(self, fake: FakeSlack, database: Database, pipelines: str = PIPELINES,
+                 **more: Any) -> None:
         for group_id, (handle, users) in GROUPS.items():
             fake.set_group(group_id, handle, users)
         settings = Settings(
             slack_bot_token=SecretStr(BOT_TOKEN),
             slack_signing_secret=SecretStr(SIGNING_SECRET),
             slack_api_url=fake.base_url,
+            **more,
         )
         RunningServe.__init__(self, settings, database, pipelines)
         slack = self.runtime.slack

@@ -19,6 +19,7 @@ class Kind(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     UNAVAILABLE = "unavailable"
+    UNAUTHENTICATED = "unauthenticated"
 
 
 class DomainError(Exception):

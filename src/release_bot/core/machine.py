@@ -25,6 +25,7 @@ from release_bot.core.models import (
     Pipeline,
     Release,
     ReleaseState,
+    Scope,
     Transition,
 )
 from release_bot.core.policy import Membership
@@ -36,6 +37,8 @@ from release_bot.core.rules import (
     ApprovalIsDistinct,
     NoSelfApproval,
     ReleaseIsActive,
+    TokenHasScope,
+    TokensNeverApprove,
     check,
 )
 from release_bot.core.sentences import Sentence, say
@@ -419,6 +422,8 @@ _MOVES = {
 def decide(release: Release, command: Command, now: datetime, membership: Membership) -> Transition:
     """Apply a person's action, or raise RuleBroken with the rule that refused or denied it."""
     action = command.action
+    check(TokenHasScope(command.actor, command.scopes, Scope.ACT),
+          TokensNeverApprove(action, command.actor))
     applicable(release, action, command.phase)
     check(AbortHasReason(action, command.reason))
     _check_actor(release, action, command.actor, membership)

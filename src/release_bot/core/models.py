@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 SYSTEM_ACTOR = "release-bot"
+TOKEN_PREFIX = "token:"  # an API token acts as `token:NAME`
 
 
 class FlagKind(StrEnum):
@@ -42,6 +43,14 @@ _ACTION_LABELS = {
     Action.ABORT: "Abort",
     Action.FULL_ROLLOUT: "Full Roll Out",
 }
+
+
+class Scope(StrEnum):
+    """What an API token may do: read, start releases (and create flags), act on releases."""
+
+    READ = "read"
+    START = "start"
+    ACT = "act"
 
 
 class ReleaseState(StrEnum):
@@ -265,6 +274,32 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class Token:
+    """A named API token, its scopes and its bookkeeping (never its secret)."""
+
+    name: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def principal(self) -> str:
+        """Who the token acts as: `token:NAME`."""
+        return TOKEN_PREFIX + self.name
+
+
+@dataclass(frozen=True)
+class StartKey:
+    """An Idempotency-Key of a start: whose it is, the key, and a digest of what was asked."""
+
+    owner: str
+    key: str
+    request: str
+
+
+@dataclass(frozen=True)
 class Command:
     """A person's request to act on a release, issued for a given phase (None: the current one)."""
 
@@ -273,6 +308,8 @@ class Command:
     actor: str
     phase: int | None = None
     reason: str | None = None
+    # an API token's scopes; None for a person, who is bound by the pipeline's permissions only
+    scopes: frozenset[Scope] | None = None
 
 
 @dataclass(frozen=True)

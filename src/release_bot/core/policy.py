@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from release_bot.core.models import Action, Pipeline, Release
+from release_bot.core.models import TOKEN_PREFIX, Action, Pipeline, Release
 
 
 class Membership(Protocol):
@@ -18,6 +18,11 @@ class Membership(Protocol):
 def is_user_id(principal: str) -> bool:
     """True for Slack user ids (`U…`, `W…`), which name one person rather than a group."""
     return principal[:1] in ("U", "W") and principal.isalnum() and principal.isupper()
+
+
+def is_token(principal: str) -> bool:
+    """True for `token:NAME`, an API token: listed by name, never a member of any group."""
+    return principal.startswith(TOKEN_PREFIX)
 
 
 def principals_for(release: Release, action: Action) -> tuple[str, ...] | None:
@@ -37,10 +42,11 @@ def allowed(pipeline: Pipeline, action: Action, phase: int) -> tuple[str, ...] |
 
 
 def groups_to_ask(actor: str, principals: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The groups whose membership decides whether actor is one of the principals."""
-    if principals is None or actor in principals:
+    """The groups whose membership decides whether actor is one of the principals (none for a
+    token, which belongs to no group)."""
+    if principals is None or actor in principals or is_token(actor):
         return ()
-    return tuple(p for p in principals if not is_user_id(p))
+    return tuple(p for p in principals if not (is_user_id(p) or is_token(p)))
 
 
 def may_act(user_id: str, principals: tuple[str, ...] | None, membership: Membership) -> bool:

@@ -7,7 +7,15 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from release_bot.core.models import Event, Flag, Notification, Release, Version
+from release_bot.core.models import (
+    Event,
+    Flag,
+    Notification,
+    Release,
+    StartKey,
+    Token,
+    Version,
+)
 from release_bot.core.sweeps import StuckRelease, SweepFailure
 
 
@@ -112,8 +120,9 @@ class ReleaseRepository(ReleaseReader, Protocol):
 class HistoryReader(Protocol):
     """The append-only history, as stored."""
 
-    def for_flag(self, key: str) -> Sequence[Event]:
-        """A flag's events, oldest first."""
+    def for_flag(self, key: str, *, offset: int = 0, limit: int | None = None
+                 ) -> Sequence[Event]:
+        """A flag's events, oldest first (from the offset-th, at most limit of them)."""
         ...
 
     def for_release(self, release_id: int) -> Sequence[Event]:
@@ -139,6 +148,56 @@ class Outbox(Protocol):
         ...
 
 
+class TokenReader(Protocol):
+    """API tokens, found by name or by the digest of their secret."""
+
+    def get(self, name: str) -> Token | None:
+        """The token with this name (revoked or not), or None."""
+        ...
+
+    def by_digest(self, secret_digest: str) -> Token | None:
+        """The token whose secret has this digest, or None."""
+        ...
+
+    def list(self) -> Sequence[Token]:
+        """Every token, by name."""
+        ...
+
+
+class TokenRepository(TokenReader, Protocol):
+    """API tokens, with writes."""
+
+    def add(self, token: Token, secret_digest: str) -> None:
+        """Store a new token."""
+        ...
+
+    def revoke(self, name: str, now: datetime) -> None:
+        """Mark a token revoked."""
+        ...
+
+    def used(self, name: str, now: datetime) -> None:
+        """Note when the token was last used."""
+        ...
+
+
+class StartKeyRepository(Protocol):
+    """Idempotency keys of starts; the database keeps each (owner, key) once."""
+
+    def find(self, owner: str, key: str) -> tuple[StartKey, int] | None:
+        """The key as stored and the release it started, or None (a key is settled in the
+        transaction that claims it)."""
+        ...
+
+    def claim(self, start: StartKey, now: datetime) -> None:
+        """Store the key at once: a concurrent start with it waits for this transaction, then
+        fails with ConcurrentUpdate."""
+        ...
+
+    def settle(self, start: StartKey, release_id: int) -> None:
+        """Record the release the key started."""
+        ...
+
+
 class Reads(Protocol):
     """One read-only transaction over every reader."""
 
@@ -155,6 +214,11 @@ class Reads(Protocol):
     @property
     def history(self) -> HistoryReader:
         """The history."""
+        ...
+
+    @property
+    def tokens(self) -> TokenReader:
+        """API tokens."""
         ...
 
     def __enter__(self) -> Self: ...
@@ -188,6 +252,16 @@ class UnitOfWork(Reads, Protocol):
     @property
     def outbox(self) -> Outbox:
         """The outbox."""
+        ...
+
+    @property
+    def tokens(self) -> TokenRepository:
+        """API tokens."""
+        ...
+
+    @property
+    def start_keys(self) -> StartKeyRepository:
+        """Idempotency keys of starts."""
         ...
 
     def commit(self) -> None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from release_bot.core.errors import Kind, RuleBroken
-from release_bot.core.models import Action, FlagKind, Outcome, Release, ReleaseState
-from release_bot.core.policy import Membership, may_act, principals_for
+from release_bot.core.models import Action, FlagKind, Outcome, Release, ReleaseState, Scope
+from release_bot.core.policy import Membership, is_token, may_act, principals_for
 from release_bot.core.sentences import Sentence, join_words, say
 
 
@@ -147,6 +147,41 @@ class ActorIsPermitted(Rule):
             return None
         return say("You can't {action} release #{id}: only {who:principals} may.",
                    action=self.action.label, id=self.release.id, who=list(principals or ()))
+
+
+@dataclass(frozen=True)
+class TokenHasScope(Rule):
+    """An API token does only what it was created for (`--can read|start|act`)."""
+
+    outcome: ClassVar[Outcome] = Outcome.DENIED
+    kind: ClassVar[Kind] = Kind.PERMISSION
+    actor: str
+    scopes: frozenset[Scope] | None
+    needed: Scope
+
+    def broken(self) -> Sentence | None:
+        if self.scopes is None or self.needed in self.scopes:
+            return None
+        return say("{who:person} may not {needed}: it was created with --can {has} — create a "
+                   "token with --can {needed} for this.", who=self.actor,
+                   needed=self.needed.value,
+                   has=join_words(sorted(s.value for s in self.scopes), "and") or "nothing")
+
+
+@dataclass(frozen=True)
+class TokensNeverApprove(Rule):
+    """Approvals are for people: an API token can never approve, whatever it may do."""
+
+    outcome: ClassVar[Outcome] = Outcome.DENIED
+    kind: ClassVar[Kind] = Kind.PERMISSION
+    action: Action
+    actor: str
+
+    def broken(self) -> Sentence | None:
+        if self.action is not Action.APPROVE or not is_token(self.actor):
+            return None
+        return say("{who:person} is an API token, and approvals are for people: ask an "
+                   "approver to approve in Slack.", who=self.actor)
 
 
 @dataclass(frozen=True)

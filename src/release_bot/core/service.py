@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,13 +28,22 @@ from release_bot.core.models import (
     Pipeline,
     Release,
     ReleaseState,
+    Scope,
+    StartKey,
     Transition,
     Version,
 )
 from release_bot.core.policy import Membership, groups_to_ask, principals_for
 from release_bot.core.ports import Reads, ReleaseRepository, UnitOfWork
 from release_bot.core.quoting import shown
-from release_bot.core.rules import OneActiveReleasePerFlag, ValueChanges, ValueFitsKind, check
+from release_bot.core.rules import (
+    OneActiveReleasePerFlag,
+    Rule,
+    TokenHasScope,
+    ValueChanges,
+    ValueFitsKind,
+    check,
+)
 from release_bot.core.sentences import Sentence, say
 from release_bot.core.sweeps import OnStuck, StuckRelease
 from release_bot.core.values import check_value
@@ -139,31 +149,59 @@ class ReleaseService:
             uow.commit()
         return moved
 
-    def start_release(self, key: str, value: Any, actor: str, now: datetime) -> Release:
+    def start_release(self, key: str, value: Any, actor: str, now: datetime, *,
+                      scopes: frozenset[Scope] | None = None) -> Release:
         """Create version N+1 of the flag and trigger a release of it through its pipeline."""
+        return self.start_once(key, value, actor, now, None, scopes=scopes)[0]
+
+    def start_once(self, key: str, value: Any, actor: str, now: datetime,
+                   idempotency_key: str | None, *,
+                   scopes: frozenset[Scope] | None = None) -> tuple[Release, bool]:
+        """Start a release, or, for an Idempotency-Key the actor already started one with, give
+        that release again; True when this call started it.
+
+        The key is written first in the start's transaction, so the database lets one of
+        concurrent twins through; the others find its release when they retry.
+        """
         _check_actor(actor)
         check_value(value)
+        once = None if idempotency_key is None else StartKey(
+            actor, idempotency_key, _canonical_request(key, value))
+        for _ in range(CAS_ATTEMPTS):
+            try:
+                return self._start(key, value, actor, now, scopes, once)
+            except ConcurrentUpdate:
+                if once is None:
+                    raise
+        raise ConcurrentUpdate("Starts with this Idempotency-Key kept colliding — retry.")
+
+    def _start(self, key: str, value: Any, actor: str, now: datetime,
+               scopes: frozenset[Scope] | None, once: StartKey | None) -> tuple[Release, bool]:
+        """One attempt at start_once, in one transaction."""
         with self.uow() as uow:
             flag = self._flag(uow, key)
+            _refuse_start(uow, key, actor, now, TokenHasScope(actor, scopes, Scope.START))
+            if once is not None:
+                earlier = uow.start_keys.find(once.owner, once.key)
+                if earlier is not None:
+                    return _started_before(uow, once, *earlier), False
+                uow.start_keys.claim(once, now)
             pipeline = self._pipeline_of(flag)
             versions = uow.flags.versions(key)
             current = tuple(versions[flag.base_version(e)].value for e in pipeline.environments)
-            try:
-                check(
-                    ValueFitsKind(flag.kind, value),
-                    ValueChanges(key, current, value),
-                    OneActiveReleasePerFlag(key, uow.releases.active_for_flag(key)),
-                )
-            except RuleBroken as error:
-                uow.history.append(machine.refused_start(key, actor, error, now))
-                uow.commit()
-                raise
+            _refuse_start(uow, key, actor, now,
+                          ValueFitsKind(flag.kind, value),
+                          ValueChanges(key, current, value),
+                          OneActiveReleasePerFlag(key, uow.releases.active_for_flag(key)))
             number = max(versions) + 1
             uow.flags.add_version(key, Version(number, value, now, actor))
             transition = machine.start(flag, pipeline, number, actor, now)
             release = self._record(uow, None, transition, now)
+            if once is not None:
+                assert release.id is not None
+                uow.start_keys.settle(once, release.id)
             uow.commit()
-        return release
+        return release, True
 
     def act(self, command: Command, now: datetime) -> Release:
         """Carry out a person's action; refusals and denials are kept in the history and raised.
@@ -296,6 +334,12 @@ class ReleaseService:
         with self.reads() as reads:
             return self._release(reads, release_id)
 
+    def release_with_versions(self, release_id: int) -> tuple[Release, dict[int, Version]]:
+        """One release and its flag's versions, read in one transaction."""
+        with self.reads() as reads:
+            release = self._release(reads, release_id)
+            return release, reads.flags.versions(release.flag_key)
+
     def releases(
         self, *, active_only: bool = False, flag_key: str | None = None
     ) -> Sequence[Release]:
@@ -314,11 +358,12 @@ class ReleaseService:
             flag = self._flag(reads, key)
             return flag, reads.flags.versions(key), reads.releases.active_for_flag(key)
 
-    def history(self, key: str) -> Sequence[Event]:
-        """A flag's history, oldest first."""
+    def history(self, key: str, *, offset: int = 0, limit: int | None = None
+                ) -> Sequence[Event]:
+        """A flag's history, oldest first (from the offset-th event, at most limit of them)."""
         with self.reads() as reads:
             self._flag(reads, key)
-            return reads.history.for_flag(key)
+            return reads.history.for_flag(key, offset=offset, limit=limit)
 
     def evaluate(
         self, key: str, environment: str, unit_id: str, attributes: Mapping[str, str]
@@ -370,6 +415,32 @@ def check_flag_key(key: str) -> None:
 def no_release(release_id: int | str) -> NotFound:
     """The refusal for an id that names no release (an id too long to read comes as text)."""
     return NotFound(say("There is no release #{id}.", id=release_id))
+
+
+def _refuse_start(uow: UnitOfWork, key: str, actor: str, now: datetime, *rules: Rule) -> None:
+    """Check the rules of a start; a broken one is kept in the history, and nothing else of
+    the attempt (an Idempotency-Key included: a refused start may be sent again)."""
+    try:
+        check(*rules)
+    except RuleBroken as error:
+        uow.rollback()
+        uow.history.append(machine.refused_start(key, actor, error, now))
+        uow.commit()
+        raise
+
+
+def _canonical_request(key: str, value: Any) -> str:
+    """What a start asks for, as one canonical text: its flag and value."""
+    return json.dumps({"flag": key, "value": value}, sort_keys=True, separators=(",", ":"))
+
+
+def _started_before(uow: UnitOfWork, once: StartKey, kept: StartKey, release_id: int
+                    ) -> Release:
+    """The release an Idempotency-Key started, if it was sent with the same request."""
+    if kept.request != once.request:
+        raise InvalidInput(say("Idempotency-Key '{key}' was sent before with another request: "
+                               "use a new key for a new start.", key=shown(once.key)))
+    return ReleaseService._release(uow, release_id)
 
 
 def _check_actor(actor: str) -> None:

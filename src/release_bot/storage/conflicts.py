@@ -25,6 +25,10 @@ _RACES = (
         "and retry.",
     ),
     (
+        ("pk_start_keys", "start_keys.owner, start_keys.key"),
+        "Someone else sent a start with this Idempotency-Key at the same moment — retry it.",
+    ),
+    (
         ("pk_flags", "flags.key"),
         "Someone else created a flag with this key at the same moment — look again and retry.",
     ),

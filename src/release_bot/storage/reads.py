@@ -1,4 +1,4 @@
-"""The queries that read flags, versions, releases and history, in SQLAlchemy Core.
+"""The queries that read flags, versions, releases, history and tokens, in SQLAlchemy Core.
 
 They run on a Connection (`Database.reads()`: the read-only use cases, which so never import
 the ORM) or on the unit of work's Session, whose repositories extend these readers with writes;
@@ -11,16 +11,16 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Connection, Engine, Select, select
+from sqlalchemy import Connection, Engine, Row, Select, select
 
-from release_bot.core.models import Event, Flag, Release, Version
+from release_bot.core.models import Event, Flag, Release, Scope, Token, Version
 from release_bot.storage.mapping import (
     event_from_row,
     flag_from_row,
     release_from_row,
     version_from_row,
 )
-from release_bot.storage.schema import events, flag_versions, flags, releases
+from release_bot.storage.schema import api_tokens, events, flag_versions, flags, releases
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -30,6 +30,13 @@ if TYPE_CHECKING:
 
 # execution option of a connection that only reads (on SQLite it then takes no write lock)
 READ_ONLY = "release_bot_read_only"
+
+
+def token_from_row(row: Row[Any]) -> Token:
+    """A token from its row."""
+    return Token(name=row.name, scopes=frozenset(Scope(s) for s in row.scopes),
+                 created_at=row.created_at, created_by=row.created_by,
+                 last_used_at=row.last_used_at, revoked_at=row.revoked_at)
 
 
 def release_by_id(release_id: int) -> Select[Any]:
@@ -96,15 +103,40 @@ class HistoryReads:
     def __init__(self, db: Executor) -> None:
         self.db = db
 
-    def for_flag(self, key: str) -> Sequence[Event]:
-        """A flag's events, oldest first."""
-        query = select(events).where(events.c.flag_key == key).order_by(events.c.id)
+    def for_flag(self, key: str, *, offset: int = 0, limit: int | None = None
+                 ) -> Sequence[Event]:
+        """A flag's events, oldest first (from the offset-th, at most limit of them)."""
+        query = (select(events).where(events.c.flag_key == key).order_by(events.c.id)
+                 .offset(offset).limit(limit))
         return [event_from_row(row) for row in self.db.execute(query)]
 
     def for_release(self, release_id: int) -> Sequence[Event]:
         """A release's events, oldest first."""
         query = select(events).where(events.c.release_id == release_id).order_by(events.c.id)
         return [event_from_row(row) for row in self.db.execute(query)]
+
+
+class TokenReads:
+    """API tokens, found by name or by the digest of their secret."""
+
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    def get(self, name: str) -> Token | None:
+        """The token with this name (revoked or not), or None."""
+        row = self.db.execute(select(api_tokens).where(api_tokens.c.name == name)).one_or_none()
+        return None if row is None else token_from_row(row)
+
+    def by_digest(self, secret_digest: str) -> Token | None:
+        """The token whose secret has this digest, or None."""
+        query = select(api_tokens).where(api_tokens.c.secret_digest == secret_digest)
+        row = self.db.execute(query).one_or_none()
+        return None if row is None else token_from_row(row)
+
+    def list(self) -> Sequence[Token]:
+        """Every token, by name."""
+        rows = self.db.execute(select(api_tokens).order_by(api_tokens.c.name))
+        return [token_from_row(row) for row in rows]
 
 
 class SqlReads:
@@ -114,6 +146,7 @@ class SqlReads:
     flags: FlagReads
     releases: ReleaseReads
     history: HistoryReads
+    tokens: TokenReads
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -124,6 +157,7 @@ class SqlReads:
         self.flags = FlagReads(self.connection)
         self.releases = ReleaseReads(self.connection)
         self.history = HistoryReads(self.connection)
+        self.tokens = TokenReads(self.connection)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -255,10 +255,12 @@ class SqlHistoryRepository(HistoryReads):
         """Add one event (written with the transaction's other rows, no id fetched back)."""
         self.inserts.add(schema.events, event_values(event))
 
-    def for_flag(self, key: str) -> Sequence[Event]:
-        """A flag's events, oldest first, this transaction's included."""
+    def for_flag(self, key: str, *, offset: int = 0, limit: int | None = None
+                 ) -> Sequence[Event]:
+        """A flag's events, oldest first (from the offset-th, at most limit of them), this
+        transaction's included."""
         self.inserts.write()
-        return super().for_flag(key)
+        return super().for_flag(key, offset=offset, limit=limit)
 
     def for_release(self, release_id: int) -> Sequence[Event]:
         """A release's events, oldest first, this transaction's included."""

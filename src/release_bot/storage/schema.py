@@ -1,4 +1,4 @@
-"""The schema as SQLAlchemy Core tables: flags, their versions, releases, the history, the outbox.
+"""The schema as SQLAlchemy Core tables: flags, versions, releases, history, outbox, API access.
 
 Core only, so that a command that just reads (`eval`, `release show`, `history`) never imports
 the ORM; storage/tables.py maps the ORM classes of the write path onto these same tables.
@@ -184,4 +184,27 @@ outbox = Table(
     _optional("claimed_by", String()),
     _optional("claimed_until", UTCDateTime()),
     Index("ix_outbox_status_id", "status", "id"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("name", String(), primary_key=True),
+    _required("secret_digest", String(), unique=True),
+    _required("scopes", JSONDocument()),
+    _required("created_at", UTCDateTime()),
+    _required("created_by", String()),
+    _optional("last_used_at", UTCDateTime()),
+    _optional("revoked_at", UTCDateTime()),
+)
+
+# an Idempotency-Key of a start, once per owner: the primary key lets one of concurrent twins in
+start_keys = Table(
+    "start_keys",
+    metadata,
+    Column("owner", String(), primary_key=True),
+    Column("key", String(), primary_key=True),
+    _required("request", Text()),
+    _optional("release_id", Integer(), ForeignKey("releases.id")),
+    _required("created_at", UTCDateTime()),
 )

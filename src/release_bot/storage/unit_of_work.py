@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from release_bot.storage.access import SqlStartKeyRepository, SqlTokenRepository
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.repositories import (
     InsertBuffer,
@@ -25,6 +26,8 @@ class SqlUnitOfWork:
     releases: SqlReleaseRepository
     history: SqlHistoryRepository
     outbox: SqlOutbox
+    tokens: SqlTokenRepository
+    start_keys: SqlStartKeyRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -37,6 +40,8 @@ class SqlUnitOfWork:
         self.inserts = InsertBuffer(self.session)
         self.history = SqlHistoryRepository(self.session, self.inserts)
         self.outbox = SqlOutbox(self.session, self.inserts)
+        self.tokens = SqlTokenRepository(self.session)
+        self.start_keys = SqlStartKeyRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

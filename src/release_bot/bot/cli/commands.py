@@ -10,7 +10,7 @@ from typing import Any
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from release_bot.bot.cli import flags, operations, releases
+from release_bot.bot.cli import flags, operations, releases, tokens
 from release_bot.bot.cli.common import fail, one_line
 from release_bot.bot.runtime.compose import Root
 from release_bot.bot.runtime.settings import Settings
@@ -79,5 +79,6 @@ for command in (
     operations.pipelines,
     operations.serve,
     operations.outbox,
+    tokens.token,
 ):
     main.add_command(command)

@@ -71,13 +71,14 @@ def _open_to_anyone(pipeline: Pipeline) -> list[str]:
 @friendly
 def serve(root: Root, port: int | None) -> None:
     """Serve the timers and every front on PORT: Slack (HTTP, or Socket Mode when
-    SLACK_APP_TOKEN is set) once its credentials are set, and GET /healthz."""
+    SLACK_APP_TOKEN is set) once its credentials are set, the API under /api/v1, and
+    GET /healthz."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = root.runtime()
     settings = root.settings
     click.echo(
         f"release-bot serving {len(root.pipelines.pipelines)} pipeline(s) on port "
-        f"{port or settings.port} ({runtime.mode}, GET /healthz)", err=True,
+        f"{port or settings.port} ({runtime.mode}, the API at /api/v1, GET /healthz)", err=True,
     )
     runtime.run(port or settings.port)
 

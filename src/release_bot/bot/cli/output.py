@@ -127,6 +127,12 @@ def release_text(release: Release, versions: Mapping[int, Version], now: datetim
     return "\n".join(lines)
 
 
+def release_summary(release: Release) -> dict[str, Any]:
+    """A release in a list, as JSON-ready data."""
+    return {"id": release.id, "flag": release.flag_key, "state": release.state.value,
+            "phase": release.phase, "phase_name": release.current_phase.name}
+
+
 def release_row(release: Release) -> str:
     """One line per release for `release list`."""
     r = release

@@ -9,6 +9,7 @@ from release_bot.bot.cli.common import echo_json, friendly, now, pass_root
 from release_bot.bot.cli.output import (
     release_data,
     release_row,
+    release_summary,
     release_text,
     stuck_data,
     stuck_row,
@@ -81,18 +82,7 @@ def release_list(root: Root, active: bool, stuck: bool, flag_key: str | None,
         return
     rows = root.service().releases(active_only=active, flag_key=key)
     if as_json:
-        echo_json(
-            [
-                {
-                    "id": r.id,
-                    "flag": r.flag_key,
-                    "state": r.state.value,
-                    "phase": r.phase,
-                    "phase_name": r.current_phase.name,
-                }
-                for r in rows
-            ]
-        )
+        echo_json([release_summary(r) for r in rows])
         return
     for row in rows:
         click.echo(release_row(row))

@@ -23,12 +23,19 @@ from release_bot.bot.runtime.pipelines_report import report, validation_problems
 from release_bot.bot.runtime.pipelines_rules import unworkable
 from release_bot.bot.runtime.pipelines_yaml import read_yaml
 from release_bot.core.durations import SHORTEST_INTERVAL, parse_duration
-from release_bot.core.models import Action, ApprovalGate, Phase, Pipeline
+from release_bot.core.models import TOKEN_PREFIX, Action, ApprovalGate, Phase, Pipeline
+from release_bot.core.policy import is_token
 from release_bot.core.quoting import shown
+from release_bot.core.tokens import TOKEN_NAME
 
 GROUP = re.compile(r"@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{1,40}")
 USER = re.compile(r"[UW][A-Z0-9]{1,40}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+
+
+def _token(principal: str) -> bool:
+    """True for `token:NAME` with a name a token can have."""
+    return is_token(principal) and bool(TOKEN_NAME.fullmatch(principal[len(TOKEN_PREFIX):]))
 
 
 def _checked(test: Callable[[str], bool], why: str) -> Callable[[str], str]:
@@ -63,6 +70,10 @@ def _once_each(value: list[str]) -> list[str]:
 WHO = "a user group handle (@name), a group id (S…) or a user id (U…)"
 Principal = Annotated[str, AfterValidator(_checked(
     lambda v: bool(GROUP.fullmatch(v) or USER.fullmatch(v)), "'{}' is not " + WHO))]
+Permitted = Annotated[str, AfterValidator(_checked(
+    lambda v: bool(GROUP.fullmatch(v) or USER.fullmatch(v) or _token(v)),
+    "'{}' is not a user group handle (@name), a group id (S…), a user id (U…) or an API "
+    "token (token:NAME)"))]
 Group = Annotated[str, AfterValidator(_checked(
     lambda v: bool(GROUP.fullmatch(v)), "'{}' is not a group: write @name or an S… id"))]
 User = Annotated[str, AfterValidator(_checked(
@@ -82,7 +93,7 @@ Identifier = Annotated[str, AfterValidator(_checked(
 Bake = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, timedelta(0)))]
 Interval = Annotated[timedelta, BeforeValidator(
     lambda v: parse_duration(v, SHORTEST_INTERVAL))]
-PermissionList = Annotated[list[Principal], AfterValidator(_listed(
+PermissionList = Annotated[list[Permitted], AfterValidator(_listed(
     "an empty list would let anyone do it: remove the line to let anyone, or list who may "
     "(@name, S… or U…)"))]
 GroupList = Annotated[list[Principal], AfterValidator(_listed(
@@ -148,6 +159,11 @@ class PipelineSpec(_Strict):
         if twice:
             repeated = ", ".join(shown(n) for n in twice)
             raise ValueError(f"phase names must be unique; repeated: {repeated}")
+        approvers = self.permissions.get(Action.APPROVE.value, [])
+        tokens = [p for p in approvers if is_token(p)]
+        if tokens:
+            raise ValueError(f"permissions.approve lists {shown(tokens[0])}, but an API token "
+                             "never approves: list people or groups there")
         return self
 
 

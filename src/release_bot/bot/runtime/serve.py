@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from starlette.routing import BaseRoute
 
 from release_bot.bot.alerts import routes as alerts
+from release_bot.bot.api.routes import routes as api_routes
 from release_bot.bot.runtime.compose import build_service
 from release_bot.bot.runtime.http import HttpServer, build_http_app, health_routes
 from release_bot.bot.runtime.outbox_drain import OutboxDrain
@@ -74,6 +75,7 @@ class Runtime:
         """Every front's routes on serve's HTTP port."""
         routes = health_routes(self.database.ping)
         routes += alerts.routes(self.service, self.settings.release_bot_alert_token, utc_now)
+        routes += api_routes(self.service, self.database, self.settings.api_rate_limit, utc_now)
         if self.slack is not None:
             routes += self.slack.routes()
         return routes

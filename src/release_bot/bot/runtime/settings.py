@@ -40,6 +40,14 @@ def _port(text: str) -> int:
     return int(cleaned)
 
 
+def _rate_limit(text: str) -> str:
+    """API_RATE_LIMIT, checked as it is read; ValueError says how to write it."""
+    from release_bot.bot.api.throttle import parse_rate_limit
+
+    parse_rate_limit(text)
+    return text
+
+
 def _secret(text: str) -> Secret | None:
     """A credential; an empty one counts as not set."""
     return Secret(text) if text else None
@@ -54,6 +62,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_api_url": str,
     "port": _port,
     "release_bot_alert_token": _secret,
+    "api_rate_limit": _rate_limit,
 }
 
 
@@ -69,6 +78,7 @@ class Settings:
     slack_api_url: str | None = None
     port: int = 3000
     release_bot_alert_token: Secret | None = None
+    api_rate_limit: str = "20/second;600/minute"
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:

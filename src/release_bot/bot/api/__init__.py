@@ -1,0 +1,1 @@
+"""The HTTP API for deploy pipelines: /api/v1, scoped tokens, problem+json errors."""
