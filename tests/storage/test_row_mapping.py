@@ -25,10 +25,12 @@ from release_bot.core.models import (
     Release,
     ReleaseState,
     Version,
+    Webhook,
 )
 from release_bot.storage.mapping import (
     approvals_from_json,
     approvals_to_json,
+    event_from_json,
     event_from_row,
     event_values,
     flag_from_row,
@@ -43,6 +45,7 @@ from release_bot.storage.mapping import (
     to_seconds,
     version_from_row,
     version_values,
+    webhook_values,
 )
 from release_bot.storage.outbox import OutboxStatus
 from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
@@ -77,6 +80,7 @@ pipelines = st.builds(
     remind_every=durations,
     escalate_after=durations,
     escalate_to=st.lists(names, max_size=2).map(tuple),
+    webhooks=st.lists(st.builds(Webhook, url=names, secret_env=names), max_size=2).map(tuple),
 )
 
 
@@ -164,6 +168,27 @@ def test_an_event_round_trips_through_its_row() -> None:
         to_state="baking(1)", reason="errors up", rule="ActorIsPermitted",
     )
     assert event_from_row(EventRow(**event_values(event))) == event
+
+
+def test_a_snapshot_taken_before_webhooks_existed_has_none() -> None:
+    document = pipeline_to_json(standard_pipeline())
+    del document["webhooks"]
+    assert pipeline_from_json(document) == standard_pipeline()
+
+
+def test_an_event_for_a_webhook_round_trips_through_an_outbox_row() -> None:
+    event = Event(
+        flag_key="new_checkout", at=NOW.astimezone(TOKYO), actor="U0ALICE", action="pause",
+        outcome=Outcome.OK, message="paused", release_id=3, phase=0, from_state="baking(0)",
+        to_state="paused(0)",
+    )
+    hook = Webhook("https://ci.example.com/hooks", "HOOK_SECRET")
+    row = OutboxRow(id=1, **webhook_values(3, hook, event, "msg_1", NOW))
+    message = outbox_message(row)
+    assert (message.target, message.channel, message.kind) == (hook.url, None, NoticeKind.EVENT)
+    assert message.payload["webhook_id"] == "msg_1"
+    assert message.payload["secret_env"] == "HOOK_SECRET"
+    assert event_from_json(through_json(message.payload["event"])) == event
 
 
 def test_a_notification_round_trips_through_an_outbox_row() -> None:

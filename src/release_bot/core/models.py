@@ -156,6 +156,14 @@ class Phase:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """An endpoint told every history event of a pipeline's releases, and where its secret is."""
+
+    url: str
+    secret_env: str
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """A named, ordered list of phases plus who may do what."""
 
@@ -167,6 +175,7 @@ class Pipeline:
     remind_every: timedelta = timedelta(hours=4)
     escalate_after: timedelta = timedelta(hours=24)
     escalate_to: tuple[str, ...] = ()
+    webhooks: tuple[Webhook, ...] = ()
 
     @property
     def environments(self) -> tuple[str, ...]:
@@ -263,6 +272,7 @@ class NoticeKind(StrEnum):
     REMINDER = "reminder"
     ESCALATION = "escalation"
     STARTER_TOLD = "starter_told"
+    EVENT = "event"  # a history event for a webhook endpoint
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from release_bot.core.models import (
     StartKey,
     Token,
     Version,
+    Webhook,
 )
 from release_bot.core.sweeps import StuckRelease, SweepFailure
 
@@ -145,6 +146,10 @@ class Outbox(Protocol):
         self, release_id: int, channel: str | None, notification: Notification, now: datetime
     ) -> None:
         """Queue one notification for delivery after commit."""
+        ...
+
+    def put_event(self, release_id: int, webhook: Webhook, event: Event, now: datetime) -> None:
+        """Queue one history event for a webhook endpoint, after commit."""
         ...
 
 

@@ -221,7 +221,7 @@ class ReleaseService:
                     try:
                         transition = machine.decide(release, command, now, answers)
                     except (RuleBroken, MembershipUnavailable) as error:
-                        uow.history.append(machine.refusal(release, command, error, now))
+                        _log(uow, release, machine.refusal(release, command, error, now), now)
                         uow.commit()
                         raise
                     try:
@@ -399,7 +399,7 @@ class ReleaseService:
             flag = ReleaseService._flag(uow, saved.flag_key)
             uow.flags.save(flag.promoted(saved.to_version, saved.pipeline.environments))
         for event in transition.events:
-            uow.history.append(_with_release(event, saved.id))
+            _log(uow, saved, _with_release(event, saved.id), now)
         for notification in transition.notifications:
             uow.outbox.put(saved.id, saved.pipeline.channel, notification, now)
         return saved
@@ -453,6 +453,14 @@ def _flag_event(key: str, actor: str, action: str, now: datetime, said: Sentence
     """A history row for something done to a flag itself (no release)."""
     return Event(flag_key=key, at=now, actor=actor, action=action, outcome=Outcome.OK,
                  message=said.plain)
+
+
+def _log(uow: UnitOfWork, release: Release, event: Event, now: datetime) -> None:
+    """Keep an event of a release in the history and queue it for each of its webhooks."""
+    uow.history.append(event)
+    assert release.id is not None
+    for webhook in release.pipeline.webhooks:
+        uow.outbox.put_event(release.id, webhook, event, now)
 
 
 def _with_release(event: Event, release_id: int) -> Event:

@@ -33,7 +33,7 @@ DEFAULT_DATABASE_URL = "sqlite:///release-bot.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 MIGRATIONS = Path(__file__).parent / "migrations"
 # the newest migration's revision id; tests/storage keeps it equal to Alembic's head
-HEAD_REVISION = "0003_api"
+HEAD_REVISION = "0004_webhooks"
 VERSION_TABLE = "alembic_version"
 MIGRATION_LOCK = 0x72656C62  # Postgres advisory lock key held while migrating ("relb")
 # Alembic keeps the running migration's context in a module global: one upgrade per process.

@@ -9,49 +9,63 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 
 from release_bot.storage.database import Database
 from release_bot.storage.mapping import outbox_message
-from release_bot.storage.outbox import OutboxMessage, OutboxStatus
+from release_bot.storage.outbox import SLACK_TARGET, OutboxMessage, OutboxStatus, Stream
 from release_bot.storage.tables import OutboxRow, ReleaseRow
 
 LEASE = timedelta(minutes=2)
 PENDING = OutboxStatus.PENDING.value
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Pending rows that are due and not leased to a live worker."""
+def _in_stream(stream: Stream) -> ColumnElement[bool]:
+    """The rows a stream's worker delivers."""
+    if stream is Stream.SLACK:
+        return OutboxRow.target == SLACK_TARGET
+    return OutboxRow.target != SLACK_TARGET
+
+
+def _claimable(stream: Stream, now: datetime) -> ColumnElement[bool]:
+    """Pending rows of the stream that are due and not leased to a live worker."""
     return (
-        (OutboxRow.status == PENDING)
+        _in_stream(stream)
+        & (OutboxRow.status == PENDING)
         & or_(OutboxRow.next_attempt_at.is_(None), OutboxRow.next_attempt_at <= now)
         & or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now)
     )
 
 
 class SqlDeliveryQueue:
-    """Claims outbox rows for one worker; Postgres skips rows other replicas hold locked."""
+    """Claims outbox rows of one stream for one worker; Postgres skips rows other replicas hold
+    locked. Order is kept per release and target: a row waits for the older ones before it."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, stream: Stream = Stream.SLACK) -> None:
         self.database = database
+        self.stream = stream
 
     def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Lease due rows, oldest first, keeping only releases whose oldest pending row is here."""
+        """Lease due rows, oldest first, keeping only the (release, target) pairs whose oldest
+        pending row is here."""
         with self.database.sessions.begin() as session:
-            query = select(OutboxRow).where(_claimable(now)).order_by(OutboxRow.id).limit(limit)
+            query = (select(OutboxRow).where(_claimable(self.stream, now))
+                     .order_by(OutboxRow.id).limit(limit))
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = list(session.scalars(query))
             if not rows:
                 return []
-            oldest = dict(
-                session.execute(
-                    select(OutboxRow.release_id, func.min(OutboxRow.id))
+            oldest = {
+                (release_id, target): first
+                for release_id, target, first in session.execute(
+                    select(OutboxRow.release_id, OutboxRow.target, func.min(OutboxRow.id))
                     .where(
+                        _in_stream(self.stream),
                         OutboxRow.status == PENDING,
                         OutboxRow.release_id.in_({r.release_id for r in rows}),
                     )
-                    .group_by(OutboxRow.release_id)
+                    .group_by(OutboxRow.release_id, OutboxRow.target)
                 ).all()
-            )
+            }
             claimed_ids = {r.id for r in rows}
-            rows = [r for r in rows if oldest.get(r.release_id) in claimed_ids]
+            rows = [r for r in rows if oldest.get((r.release_id, r.target)) in claimed_ids]
             for row in rows:
                 row.claimed_by = worker
                 row.claimed_until = now + LEASE
@@ -77,12 +91,35 @@ class SqlDeliveryQueue:
             attempts=OutboxRow.attempts + 1,
         )
 
+    def fail_behind(self, message: OutboxMessage, error: str, now: datetime) -> None:
+        """This row failed for good, and so do the pending rows after it for the same release
+        and target, which must not arrive without it; one transaction for them all."""
+        failed = {"claimed_by": None, "claimed_until": None, "next_attempt_at": now,
+                  "status": OutboxStatus.FAILED.value}
+        with self.database.sessions.begin() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.release_id == message.release_id,
+                    OutboxRow.target == message.target,
+                    OutboxRow.status == PENDING,
+                    OutboxRow.id > message.id,
+                )
+                .values(last_error=f"not sent: #{message.id} before it failed", **failed)
+            )
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message.id)
+                .values(last_error=error, attempts=OutboxRow.attempts + 1, **failed)
+            )
+
     def drop_pending(self, reason: str, now: datetime) -> int:
-        """Mark every pending row dropped (nobody will post it); returns how many."""
+        """Mark every pending row of the stream dropped (nobody will post it); returns how
+        many. Rows of the other stream are left alone: webhooks are sent without Slack."""
         with self.database.sessions.begin() as session:
             dropped = session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.status == PENDING)
+                .where(_in_stream(self.stream), OutboxRow.status == PENDING)
                 .values(status=OutboxStatus.DROPPED.value, last_error=reason, sent_at=now)
             )
             return int(dropped.rowcount)  # type: ignore[attr-defined]

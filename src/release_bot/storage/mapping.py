@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,9 @@ from release_bot.core.models import (
     Release,
     ReleaseState,
     Version,
+    Webhook,
 )
-from release_bot.storage.outbox import OutboxMessage, OutboxStatus
+from release_bot.storage.outbox import SLACK_TARGET, OutboxMessage, OutboxStatus
 from release_bot.storage.timestamps import as_utc
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ def pipeline_to_json(pipeline: Pipeline) -> dict[str, Any]:
         "remind_every_seconds": to_seconds(pipeline.remind_every),
         "escalate_after_seconds": to_seconds(pipeline.escalate_after),
         "escalate_to": list(pipeline.escalate_to),
+        "webhooks": [{"url": w.url, "secret_env": w.secret_env} for w in pipeline.webhooks],
     }
 
 
@@ -106,6 +108,8 @@ def pipeline_from_json(data: dict[str, Any]) -> Pipeline:
         remind_every=from_seconds(data["remind_every_seconds"]),
         escalate_after=from_seconds(data["escalate_after_seconds"]),
         escalate_to=tuple(data["escalate_to"]),
+        # snapshots taken before webhooks existed have none
+        webhooks=tuple(Webhook(w["url"], w["secret_env"]) for w in data.get("webhooks", ())),
     )
 
 
@@ -250,11 +254,33 @@ def event_from_row(row: EventRow | Row[Any]) -> Event:
     )
 
 
+def event_to_json(event: Event) -> dict[str, Any]:
+    """A history event as a JSON object, `at` in ISO 8601 UTC."""
+    return {**event_values(event), "at": as_utc(event.at).isoformat()}
+
+
+def event_from_json(data: Mapping[str, Any]) -> Event:
+    """A history event from its JSON object."""
+    return Event(**{**data, "at": datetime.fromisoformat(data["at"]),
+                    "outcome": Outcome(data["outcome"])})
+
+
+def webhook_values(release_id: int, webhook: Webhook, event: Event, message_id: str,
+                   now: datetime) -> dict[str, Any]:
+    """The outbox-row columns of a history event queued at now for a webhook endpoint; its
+    message id is the `webhook-id` of every attempt, so that receivers can drop repeats."""
+    notification = Notification(NoticeKind.EVENT, {
+        "webhook_id": message_id, "secret_env": webhook.secret_env, "event": event_to_json(event)
+    })
+    return {**outbox_values(release_id, None, notification, now), "target": webhook.url}
+
+
 def outbox_values(release_id: int, channel: str | None, notification: Notification,
                   now: datetime) -> dict[str, Any]:
     """The outbox-row columns of a notification queued at now."""
     return {
         "release_id": release_id,
+        "target": SLACK_TARGET,
         "channel": channel,
         "kind": notification.kind.value,
         "payload": dict(notification.data),
@@ -270,6 +296,7 @@ def outbox_message(row: OutboxRow | Row[Any]) -> OutboxMessage:
     return OutboxMessage(
         id=row.id,
         release_id=row.release_id,
+        target=row.target,
         channel=row.channel,
         kind=NoticeKind(row.kind),
         payload=row.payload,

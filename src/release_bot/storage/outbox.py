@@ -10,6 +10,16 @@ from typing import Any
 
 from release_bot.core.models import NoticeKind, Notification
 
+# the target of a row for Slack; a row for a webhook names its endpoint's URL instead
+SLACK_TARGET = "slack"
+
+
+class Stream(StrEnum):
+    """Who claims a row: Slack delivery, or webhook delivery; neither waits for the other."""
+
+    SLACK = "slack"
+    WEBHOOKS = "webhooks"
+
 
 class OutboxStatus(StrEnum):
     """Where a queued notification stands."""
@@ -26,6 +36,7 @@ class OutboxMessage:
 
     id: int
     release_id: int
+    target: str
     channel: str | None
     kind: NoticeKind
     payload: Mapping[str, Any]

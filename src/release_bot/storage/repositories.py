@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -12,7 +13,15 @@ from sqlalchemy import Select, Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
-from release_bot.core.models import Event, Flag, Notification, Release, ReleaseState, Version
+from release_bot.core.models import (
+    Event,
+    Flag,
+    Notification,
+    Release,
+    ReleaseState,
+    Version,
+    Webhook,
+)
 from release_bot.core.sentences import say
 from release_bot.core.sweeps import StuckRelease, SweepFailure
 from release_bot.storage import schema
@@ -25,6 +34,7 @@ from release_bot.storage.mapping import (
     release_from_row,
     release_values,
     version_values,
+    webhook_values,
 )
 from release_bot.storage.outbox import OutboxMessage, OutboxStatus
 from release_bot.storage.reads import FlagReads, HistoryReads, ReleaseReads, release_by_id
@@ -279,6 +289,12 @@ class SqlOutbox:
             now: datetime) -> None:
         """Queue one notification for delivery after commit."""
         self.inserts.add(schema.outbox, outbox_values(release_id, channel, notification, now))
+
+    def put_event(self, release_id: int, webhook: Webhook, event: Event, now: datetime) -> None:
+        """Queue one history event for a webhook endpoint, after commit, with a message id
+        unique across databases (a receiver may outlive ours)."""
+        message_id = f"msg_{uuid.uuid4().hex}"
+        self.inserts.add(schema.outbox, webhook_values(release_id, webhook, event, message_id, now))
 
     def list(self, status: OutboxStatus | None = None) -> Sequence[OutboxMessage]:
         """Every message (or those with the given status), oldest first."""

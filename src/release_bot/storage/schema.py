@@ -27,7 +27,7 @@ from sqlalchemy import (
     false,
 )
 
-from release_bot.storage.outbox import OutboxStatus
+from release_bot.storage.outbox import SLACK_TARGET, OutboxStatus
 from release_bot.storage.timestamps import as_utc, utc_now
 
 NAMING_CONVENTION = {
@@ -171,6 +171,8 @@ outbox = Table(
     metadata,
     Column("id", Integer(), primary_key=True),
     _required("release_id", Integer(), ForeignKey("releases.id"), index=True),
+    # "slack", or the URL of the webhook endpoint the row is for
+    _required("target", Text(), default=SLACK_TARGET, server_default=SLACK_TARGET),
     _optional("channel", String()),
     _required("kind", String()),
     _required("payload", JSONDocument()),
@@ -184,6 +186,7 @@ outbox = Table(
     _optional("claimed_by", String()),
     _optional("claimed_until", UTCDateTime()),
     Index("ix_outbox_status_id", "status", "id"),
+    Index("ix_outbox_target_status_id", "target", "status", "id"),
 )
 
 api_tokens = Table(

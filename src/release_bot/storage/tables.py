@@ -107,6 +107,7 @@ class OutboxRow(Base):
 
     id: Mapped[int]
     release_id: Mapped[int]
+    target: Mapped[str]
     channel: Mapped[str | None]
     kind: Mapped[str]
     payload: Mapped[dict[str, Any]]

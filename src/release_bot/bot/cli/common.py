@@ -64,6 +64,8 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
             fail(f"cannot use the database: {reason}", 3)
         except ValueError as error:
             fail(str(error), 2)
+        except click.UsageError:
+            raise  # told in one line by the command line's group, like click's own
         except Exception as error:  # noqa: BLE001 — a person gets a sentence, not a traceback
             detail = (str(error).strip().splitlines() or [""])[0][:200]
             fail(one_line(f"release-bot failed unexpectedly ({type(error).__name__}: {detail}); "

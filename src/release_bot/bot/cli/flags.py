@@ -7,8 +7,9 @@ import json
 import click
 
 from release_bot.bot.cli import inputs
+from release_bot.bot.cli.backend import releases
 from release_bot.bot.cli.common import echo_json, friendly, now, pass_root
-from release_bot.bot.cli.output import event_data, flag_data, history_text
+from release_bot.bot.cli.output import event_data, history_text
 from release_bot.bot.runtime.compose import Root
 from release_bot.core.models import FlagKind
 
@@ -25,15 +26,16 @@ def flag() -> None:
 @click.option("--kind", type=click.Choice([k.value for k in FlagKind]), required=True)
 @click.option("--pipeline", required=True, help="A pipeline of the pipelines file.")
 @click.option("--value", required=True, help="JSON: true/false for a gate, an object for a config.")
-@click.option("--by", "actor", default="cli", show_default=True, help="Who creates it.")
+@click.option("--by", "actor", help="Who creates it (default: cli; through the API: the token).")
 @pass_root
 @friendly
-def flag_create(root: Root, key: str, kind: str, pipeline: str, value: str, actor: str) -> None:
+def flag_create(root: Root, key: str, kind: str, pipeline: str, value: str,
+                actor: str | None) -> None:
     """Create a flag at version 1."""
     parsed = (inputs.flag_key(key), FlagKind(kind), inputs.text("--pipeline", pipeline, PIPELINE),
-              inputs.flag_value(value), inputs.actor("--by", actor))
-    created = root.service(with_pipelines=True).create_flag(*parsed, now())
-    click.echo(f"created {created.kind.value} {created.key} (pipeline {created.pipeline})")
+              inputs.flag_value(value), None if actor is None else inputs.actor("--by", actor))
+    created = releases(root, "--by", default="cli").create_flag(*parsed)
+    click.echo(f"created {created['kind']} {created['key']} (pipeline {created['pipeline']})")
 
 
 @flag.command("move")
@@ -56,8 +58,7 @@ def flag_move(root: Root, key: str, pipeline: str, actor: str) -> None:
 @friendly
 def flag_list(root: Root, as_json: bool) -> None:
     """List flags with their default value and active release."""
-    service = root.service()
-    rows = [flag_data(*service.flag(f.key)) for f in service.flags()]
+    rows = releases(root, "--by").flags()
     if as_json:
         echo_json(rows)
         return
@@ -76,7 +77,7 @@ def flag_list(root: Root, as_json: bool) -> None:
 @friendly
 def flag_show(root: Root, key: str, as_json: bool) -> None:
     """Show a flag's values per environment."""
-    data = flag_data(*root.service().flag(inputs.flag_key(key)))
+    data = releases(root, "--by").flag(inputs.flag_key(key))
     if as_json:
         echo_json(data)
         return
@@ -95,7 +96,7 @@ def flag_show(root: Root, key: str, as_json: bool) -> None:
 @friendly
 def history(root: Root, key: str, as_json: bool) -> None:
     """A flag's history, oldest first, refused and denied attempts included."""
-    events = root.service().history(inputs.flag_key(key))
+    events = releases(root, "--by").history(inputs.flag_key(key))
     if as_json:
         echo_json([event_data(e) for e in events])
     else:

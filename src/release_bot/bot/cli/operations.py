@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
 from release_bot.bot.cli.common import echo_json, friendly, pass_root
-from release_bot.bot.cli.output import outbox_data
+from release_bot.bot.cli.output import outbox_data, outbox_what
 from release_bot.bot.runtime.compose import Root
 from release_bot.core.models import Action, Pipeline
 from release_bot.core.policy import allowed
@@ -44,6 +45,11 @@ def pipelines_check(root: Root) -> None:
         click.echo(f"{name}: {phases}")
         for note in _open_to_anyone(pipeline):
             click.echo(f"  note: anyone may {note}")
+        for webhook in pipeline.webhooks:
+            click.echo(f"  webhook: {webhook.url} (signed with the secret in {webhook.secret_env})")
+            if not os.environ.get(webhook.secret_env):
+                click.echo(f"  note: {webhook.secret_env} is not set here; serve will not start "
+                           "without it")
     click.echo(f"{root.settings.release_bot_config}: OK, {len(config.pipelines)} pipeline(s)")
 
 
@@ -85,7 +91,7 @@ def serve(root: Root, port: int | None) -> None:
 
 @click.group()
 def outbox() -> None:
-    """Notifications queued for Slack."""
+    """Notifications queued for Slack and events queued for webhooks."""
 
 
 @outbox.command("list")
@@ -95,7 +101,7 @@ def outbox() -> None:
 @pass_root
 @friendly
 def outbox_list(root: Root, failed: bool, pending: bool, as_json: bool) -> None:
-    """List outbox rows, oldest first (what Slack was or will be told)."""
+    """List outbox rows, oldest first (what Slack and webhooks were or will be told)."""
     status = OutboxStatus.FAILED if failed else OutboxStatus.PENDING if pending else None
     with root.database().uow() as uow:
         rows = uow.outbox.list(status)
@@ -105,7 +111,7 @@ def outbox_list(root: Root, failed: bool, pending: bool, as_json: bool) -> None:
     for row in rows:
         error = f"\t{row.last_error}" if row.last_error else ""
         click.echo(
-            f"#{row.id}\trelease #{row.release_id}\t{row.kind.value}\t{row.status.value}"
+            f"#{row.id}\trelease #{row.release_id}\t{outbox_what(row)}\t{row.status.value}"
             f"\t{row.attempts} attempt(s){error}"
         )
     click.echo(f"{len(rows)} row(s)")

@@ -17,7 +17,7 @@ from release_bot.core.machine import (
 )
 from release_bot.core.models import Event, Flag, PhaseStatus, Release, ReleaseState, Version
 from release_bot.core.sweeps import StuckRelease
-from release_bot.storage.outbox import OutboxMessage
+from release_bot.storage.outbox import SLACK_TARGET, OutboxMessage
 
 _MARKS = {
     PhaseStatus.PENDING: "○",
@@ -220,11 +220,19 @@ def history_text(events: Sequence[Event]) -> str:
     return "\n".join(lines)
 
 
+def outbox_what(message: OutboxMessage) -> str:
+    """What a row is: a Slack notification's kind, or an event for a webhook's URL."""
+    if message.target == SLACK_TARGET:
+        return message.kind.value
+    return f"{message.kind.value} to {message.target}"
+
+
 def outbox_data(message: OutboxMessage) -> dict[str, Any]:
     """An outbox row as JSON-ready data."""
     return {
         "id": message.id,
         "release": message.release_id,
+        "target": message.target,
         "channel": message.channel,
         "kind": message.kind.value,
         "status": message.status.value,

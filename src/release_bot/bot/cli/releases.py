@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from release_bot.bot.cli import inputs
+from release_bot.bot.cli.backend import Shown, releases
 from release_bot.bot.cli.common import echo_json, friendly, now, pass_root
 from release_bot.bot.cli.output import (
     release_data,
@@ -15,10 +16,10 @@ from release_bot.bot.cli.output import (
     stuck_row,
 )
 from release_bot.bot.runtime.compose import Root
-from release_bot.core.models import Action, Command, Release
-from release_bot.core.service import ReleaseService
+from release_bot.core.models import Action
 from release_bot.core.sweeps import SweepFailure
 
+ONCE = "give a key unique to this start, such as the CI run's id"
 _ACTIONS = {a.value.replace("_", "-"): a for a in Action}
 
 
@@ -30,18 +31,24 @@ def release() -> None:
 @release.command("start")
 @click.argument("key")
 @click.option("--value", required=True, help="The new value, as JSON.")
-@click.option("--by", "actor", required=True, help="Slack user id of who starts it.")
+@click.option("--by", "actor", help="Slack user id of who starts it (through the API: the token).")
+@click.option("--idempotency-key", "once",
+              help="Through the API: a retry with the same key gets the same release.")
 @pass_root
 @friendly
-def release_start(root: Root, key: str, value: str, actor: str) -> None:
+def release_start(root: Root, key: str, value: str, actor: str | None, once: str | None) -> None:
     """Start a release of KEY to a new value; prints the release id last."""
     key = inputs.flag_key(key)
-    parsed = (inputs.flag_value(value), inputs.actor("--by", actor))
-    service = root.service(with_pipelines=True)
-    started = service.start_release(key, *parsed, now())
-    _, versions, _ = service.flag(key)
+    parsed = (inputs.flag_value(value), _who("--by", actor),
+              None if once is None else inputs.text("--idempotency-key", once, ONCE, limit=255))
+    started, versions = releases(root, "--by").start_release(key, *parsed)
     click.echo(release_text(started, versions, now()))
     click.echo(started.id)
+
+
+def _who(option: str, actor: str | None) -> str | None:
+    """Who acts, when given."""
+    return None if actor is None else inputs.actor(option, actor)
 
 
 @release.command("show")
@@ -52,17 +59,16 @@ def release_start(root: Root, key: str, value: str, actor: str) -> None:
 def release_show(root: Root, release_id: str, as_json: bool) -> None:
     """Show one release with its phases."""
     number = inputs.release_id(release_id)
-    service = root.service()
-    _print(service, service.release(number), as_json)
+    _print(releases(root, "--as").release(number), as_json)
 
 
-def _print(service: ReleaseService, shown: Release, as_json: bool) -> None:
+def _print(shown: Shown, as_json: bool) -> None:
     """A release with its values: JSON, or a few readable lines."""
-    _, versions, _ = service.flag(shown.flag_key)
+    release, versions = shown
     if as_json:
-        echo_json(release_data(shown, versions))
+        echo_json(release_data(release, versions))
     else:
-        click.echo(release_text(shown, versions, now()))
+        click.echo(release_text(release, versions, now()))
 
 
 @release.command("list")
@@ -80,7 +86,7 @@ def release_list(root: Root, active: bool, stuck: bool, flag_key: str | None,
     if stuck:
         _list_stuck(root, key, as_json)
         return
-    rows = root.service().releases(active_only=active, flag_key=key)
+    rows = releases(root, "--as").releases(active_only=active, flag_key=key)
     if as_json:
         echo_json([release_summary(r) for r in rows])
         return
@@ -103,7 +109,7 @@ def _list_stuck(root: Root, flag_key: str | None, as_json: bool) -> None:
 @release.command("act")
 @click.argument("release_id", metavar="ID")
 @click.argument("action", type=click.Choice(sorted(_ACTIONS)))
-@click.option("--as", "actor", required=True, help="Slack user id of who acts.")
+@click.option("--as", "actor", help="Slack user id of who acts (through the API: the token).")
 @click.option("--reason", help="Why (required for abort).")
 @click.option("--phase", help="Act only if the release is still at this phase (1-based).")
 @click.option("--json", "as_json", is_flag=True)
@@ -113,18 +119,15 @@ def release_act(
     root: Root,
     release_id: str,
     action: str,
-    actor: str,
+    actor: str | None,
     reason: str | None,
     phase: str | None,
     as_json: bool,
 ) -> None:
     """Approve, pause, unpause, skip, abort or full-rollout a release."""
-    number, who, why = (inputs.release_id(release_id), inputs.actor("--as", actor),
+    number, who, why = (inputs.release_id(release_id), _who("--as", actor),
                         inputs.reason(reason))
-    service = root.service(with_pipelines=True)
-    index = None if phase is None else inputs.phase_index(phase, service.release(number))
-    command = Command(number, _ACTIONS[action], who, phase=index, reason=why)
-    _print(service, service.act(command, now()), as_json)
+    _print(releases(root, "--as").act(number, _ACTIONS[action], who, phase, why), as_json)
 
 
 @release.command("tick")

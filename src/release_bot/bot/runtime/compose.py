@@ -7,6 +7,7 @@ Alembic with a migration, Slack and APScheduler with `serve`'s runtime.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -72,8 +73,10 @@ class Root:
     def runtime(self) -> Runtime:
         """Everything `serve` runs, on this database and pipelines file."""
         from release_bot.bot.runtime.serve import Runtime
+        from release_bot.bot.webhooks.secrets import check_secrets
 
         pipelines = self.pipelines  # before the database, so that a broken file changes nothing
+        check_secrets(pipelines.pipelines, os.environ)
         return Runtime(self.settings, self.database(), pipelines)
 
     def close(self) -> None:

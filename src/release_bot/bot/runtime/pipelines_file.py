@@ -23,7 +23,7 @@ from release_bot.bot.runtime.pipelines_report import report, validation_problems
 from release_bot.bot.runtime.pipelines_rules import unworkable
 from release_bot.bot.runtime.pipelines_yaml import read_yaml
 from release_bot.core.durations import SHORTEST_INTERVAL, parse_duration
-from release_bot.core.models import TOKEN_PREFIX, Action, ApprovalGate, Phase, Pipeline
+from release_bot.core.models import TOKEN_PREFIX, Action, ApprovalGate, Phase, Pipeline, Webhook
 from release_bot.core.policy import is_token
 from release_bot.core.quoting import shown
 from release_bot.core.tokens import TOKEN_NAME
@@ -31,6 +31,8 @@ from release_bot.core.tokens import TOKEN_NAME
 GROUP = re.compile(r"@[a-z0-9][a-z0-9._-]{0,79}|S[A-Z0-9]{1,40}")
 USER = re.compile(r"[UW][A-Z0-9]{1,40}")
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+URL = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 def _token(principal: str) -> bool:
@@ -90,6 +92,14 @@ Identifier = Annotated[str, AfterValidator(_checked(
     lambda v: bool(IDENTIFIER.fullmatch(v)),
     "'{}' is not usable as a name here: write up to 63 letters, digits, '.', '_' or '-', "
     "starting with a letter or digit, such as production"))]
+Url = Annotated[str, AfterValidator(_checked(
+    lambda v: len(v) <= 2000 and bool(URL.fullmatch(v)),
+    "'{}' is not a webhook URL: write http:// or https://, a host and a path, "
+    "such as https://ci.example.com/hooks/release-bot"))]
+EnvName = Annotated[str, AfterValidator(_checked(
+    lambda v: bool(ENV_NAME.fullmatch(v)),
+    "'{}' is not an environment variable name: write letters, digits and '_', "
+    "such as RELEASE_WEBHOOK_SECRET"))]
 Bake = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, timedelta(0)))]
 Interval = Annotated[timedelta, BeforeValidator(
     lambda v: parse_duration(v, SHORTEST_INTERVAL))]
@@ -141,6 +151,13 @@ class PhaseSpec(_Strict):
     bake: Bake = timedelta(0)
 
 
+class WebhookSpec(_Strict):
+    """One entry of `webhooks:`: where events go, and the variable holding the secret."""
+
+    url: Url
+    secret_env: EnvName
+
+
 class PipelineSpec(_Strict):
     """One entry of `pipelines:`."""
 
@@ -151,6 +168,7 @@ class PipelineSpec(_Strict):
     escalate_to: list[Principal] = []
     permissions: dict[ActionName, PermissionList] = {}
     phases: list[PhaseSpec] = Field(min_length=1)
+    webhooks: list[WebhookSpec] = []
 
     @model_validator(mode="after")
     def _check(self) -> PipelineSpec:
@@ -164,6 +182,11 @@ class PipelineSpec(_Strict):
         if tokens:
             raise ValueError(f"permissions.approve lists {shown(tokens[0])}, but an API token "
                              "never approves: list people or groups there")
+        urls = [w.url for w in self.webhooks]
+        again = next((url for i, url in enumerate(urls) if url in urls[:i]), None)
+        if again is not None:
+            raise ValueError(f"the webhook '{shown(again)}' is listed twice: list each URL once "
+                             "(its receiver would get every event twice)")
         return self
 
 
@@ -174,7 +197,8 @@ class PipelinesFileSpec(_Strict):
     pipelines: dict[Identifier, PipelineSpec] = Field(min_length=1)
 
 
-SETTINGS = sorted({name for spec in (ApprovalSpec, PhaseSpec, PipelineSpec, PipelinesFileSpec)
+SETTINGS = sorted({name for spec in (ApprovalSpec, PhaseSpec, PipelineSpec, PipelinesFileSpec,
+                                     WebhookSpec)
                    for name in spec.model_fields})
 
 
@@ -209,6 +233,7 @@ def _to_core(name: str, spec: PipelineSpec) -> Pipeline:
         remind_every=spec.remind_every,
         escalate_after=spec.escalate_after,
         escalate_to=tuple(spec.escalate_to),
+        webhooks=tuple(Webhook(w.url, w.secret_env) for w in spec.webhooks),
     )
 
 

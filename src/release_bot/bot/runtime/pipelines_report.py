@@ -31,7 +31,9 @@ def _place(loc: Place, data: Any) -> str:
             )
             parts.append(f"phase {key + 1}" + (f" ('{shown(name)}')" if isinstance(name, str)
                                                else ""))
-        elif not (key in ("pipelines", "phases") and i + 1 < len(loc)):
+        elif isinstance(key, int) and i >= 1 and loc[i - 1] == "webhooks":
+            parts.append(f"webhook {key + 1}")
+        elif not (key in ("pipelines", "phases", "webhooks") and i + 1 < len(loc)):
             parts.append(shown(key) if isinstance(key, str) else _got(key))
         node = node[key] if isinstance(node, dict | list) and _has(node, key) else None
     return ", ".join(parts) or "top level"

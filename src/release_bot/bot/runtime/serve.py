@@ -4,7 +4,9 @@ its credentials are set (over HTTP on the same port, or Socket Mode)."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +23,12 @@ from release_bot.bot.runtime.outbox_drain import OutboxDrain
 from release_bot.bot.runtime.pipelines_config import PipelinesConfig
 from release_bot.bot.runtime.settings import Settings
 from release_bot.bot.runtime.sweeper import Sweeper
+from release_bot.bot.webhooks.delivery import WebhookDeliverer
 from release_bot.core.policy import Membership
 from release_bot.core.service import ReleaseService
 from release_bot.storage.database import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
+from release_bot.storage.outbox import Stream
 
 if TYPE_CHECKING:
     from release_bot.bot.slack.front import SlackFront
@@ -51,21 +55,31 @@ class Runtime:
     config: PipelinesConfig
 
     def __post_init__(self) -> None:
-        doorbell = threading.Event()
+        doorbell, webhook_bell = threading.Event(), threading.Event()
+
+        def ring() -> None:
+            """A change committed: Slack's delivery and the webhooks' look for what it queued."""
+            doorbell.set()
+            webhook_bell.set()
+
         queue = SqlDeliveryQueue(self.database)
+        self.webhooks = WebhookDeliverer(
+            SqlDeliveryQueue(self.database, Stream.WEBHOOKS), utc_now,
+            f"{socket.gethostname()}:{os.getpid()}", os.environ, webhook_bell,
+        )
         self.slack: SlackFront | None = None
         if self.settings.slack_bot_token is not None:
             from release_bot.bot.slack.front import SlackFront
 
             self.slack = SlackFront(
-                self.settings, self.config, queue, self._service, doorbell, utc_now
+                self.settings, self.config, queue, self._service, doorbell, utc_now, ring
             )
             self.service = self.slack.service
             self._outbox: SlackFront | OutboxDrain = self.slack
         else:
             self.service = self._service(None)
             self._outbox = OutboxDrain(queue, doorbell, utc_now)
-        self.sweeper = Sweeper(self.service, utc_now, doorbell.set)
+        self.sweeper = Sweeper(self.service, utc_now, ring)
 
     def _service(self, membership: Membership | None) -> ReleaseService:
         """The release service, asking Slack for group membership when Slack is on."""
@@ -90,12 +104,14 @@ class Runtime:
         if self.slack is None:
             log.warning(SLACK_OFF)
         self._outbox.start()
+        self.webhooks.start()
         self.sweeper.start()
 
     def stop_background(self) -> None:
         """Finish the sweep and delivery in hand, then stop them."""
         self.sweeper.stop()
         self._outbox.stop()
+        self.webhooks.stop()
 
     def http_server(self, port: int, host: str = "0.0.0.0") -> HttpServer:
         """serve's HTTP port with every front's routes, not yet serving."""

@@ -63,6 +63,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "port": _port,
     "release_bot_alert_token": _secret,
     "api_rate_limit": _rate_limit,
+    "release_bot_url": str,
+    "release_bot_token": _secret,
 }
 
 
@@ -79,6 +81,9 @@ class Settings:
     port: int = 3000
     release_bot_alert_token: Secret | None = None
     api_rate_limit: str = "20/second;600/minute"
+    # set both, and the CLI's flag, release and history commands go through this serve's API
+    release_bot_url: str | None = None
+    release_bot_token: Secret | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:

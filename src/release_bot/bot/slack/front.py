@@ -52,7 +52,9 @@ class SlackFront:
         build_service: Callable[[SlackMembership], ReleaseService],
         doorbell: threading.Event,
         clock: Callable[[], datetime],
+        ring: Callable[[], None] | None = None,
     ) -> None:
+        """`ring` tells delivery a change committed (default: the doorbell alone)."""
         token = _required(settings.slack_bot_token, "SLACK_BOT_TOKEN")
         self._app_token = settings.slack_app_token
         self._secret = None
@@ -63,7 +65,7 @@ class SlackFront:
         self.membership = SlackMembership(self.client)
         self.service = build_service(self.membership)
         self.ctx = SlackContext(
-            self.service, self.membership, doorbell.set, clock, queue.status_message
+            self.service, self.membership, ring or doorbell.set, clock, queue.status_message
         )
         worker = f"{socket.gethostname()}:{os.getpid()}"
         self.deliverer = Deliverer(

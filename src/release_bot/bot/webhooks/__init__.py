@@ -1,0 +1,1 @@
+"""Webhooks out: every history event of a release, signed (Standard Webhooks), from the outbox."""
