@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from release_bot.core.models import ReleaseState
+from release_bot.core.models import Action, Command, ReleaseState
 from release_bot.storage import Database
 from tests.support.alertmanager import alert, webhook
 from tests.support.alerts_harness import TOKEN, AlertingBot
@@ -97,6 +97,21 @@ def test_alerts_that_stop_nothing_change_nothing_and_get_200(bot: AlertingBot) -
     ]
     assert bot.service.release(rid).state is ReleaseState.BAKING
     assert bot.service.history("new_checkout") == before
+
+
+def test_a_release_waiting_for_approval_is_not_paused_but_can_be_aborted(
+        bot: AlertingBot) -> None:
+    rid = bot.start("new_checkout")
+    bot.service.act(Command(rid, Action.SKIP, "U0DEV"), bot.clock())
+    assert bot.service.release(rid).state is ReleaseState.AWAITING_APPROVAL
+    status, text = post(bot.base_url, webhook(alert("A", "new_checkout")))
+    assert status == 200
+    assert results(text)[0]["outcome"] == (
+        f"Release #{rid} waits for an approval, so no bake runs to pause; abort it to take its "
+        "live phases down.")
+    assert bot.service.release(rid).state is ReleaseState.AWAITING_APPROVAL
+    assert post(bot.base_url, webhook(alert("A", "new_checkout", action="abort")))[0] == 200
+    assert bot.service.release(rid).state is ReleaseState.ABORTED
 
 
 def test_a_paused_release_stays_paused(bot: AlertingBot) -> None:

@@ -1,5 +1,6 @@
 """A real `release-bot serve` with RELEASE_BOT_ALERT_TOKEN: an Alertmanager alert pauses the
-release it names, and the thread of its status message hears of it."""
+release it names, and the channel hears of it from the status message's thread, its approvers
+mentioned."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from release_bot.core.durations import format_duration
 from release_bot.core.models import ReleaseState
 from release_bot.storage import Database
 from tests.support.alertmanager import alert, webhook
@@ -16,6 +18,7 @@ from tests.support.fake_slack import FakeSlack
 from tests.support.scheduler_support import (
     CHANNEL,
     ServeFactory,
+    is_broadcast,
     replies_in,
     service_on,
     start_release,
@@ -61,11 +64,17 @@ def test_an_alert_pauses_the_release_and_its_thread_hears_why(
         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert json.load(answer)["results"][0]["outcome"] == f"Release #{rid} paused."
-    assert service.release(rid).state is ReleaseState.PAUSED
+    paused = service.release(rid)
+    assert paused.state is ReleaseState.PAUSED and paused.remaining is not None
+    left = format_duration(paused.remaining)
 
     ts = status_ts(database, rid)
     assert ts is not None
     wait_until(lambda: any("CheckoutErrors" in t for t in texts(replies_in(fake, ts))), 15,
                lambda: "the reply in the thread " + bot.describe())
     [reply] = [c for c in replies_in(fake, ts) if "CheckoutErrors" in str(c.params["text"])]
-    assert "errors above 1%" in str(reply.params["text"])
+    assert is_broadcast(reply)
+    assert str(reply.params["text"]) == (
+        ":double_vertical_bar: <!subteam^S0APPR>: the guardrail paused the bake timer of phase "
+        f"*Staging* with {left} left — release #{rid} of `new_checkout`, phase *Staging* — "
+        "because Alertmanager alert *CheckoutErrors* is firing: errors above 1%.")

@@ -12,15 +12,21 @@ from tests.support.harness import RunningServe
 
 TOKEN = "alert-token-7f3a"
 PIPELINES = """
+members:
+  "@eng": [U0DEV]
 pipelines:
   standard:
     channel: C0RELEASE
+    permissions:                # people's permissions: the guardrail is not bound by them
+      pause: ["@eng"]
+      abort: ["@eng"]
     phases:
       - name: Staging
         environments: [staging]
         bake: 1h
       - name: Production
         environments: [production]
+        approval: {groups: ["@eng"], required: 1}
         bake: 1h
 """
 
