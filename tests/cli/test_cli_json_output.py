@@ -11,8 +11,8 @@ from tests.support.cli_support import AAA, BBB, DEV, MGR, Cli
 KEY = "new_checkout"
 RELEASE_KEYS = {
     "id", "flag", "pipeline", "state", "phase", "phase_name", "phases", "approvals",
-    "bake_ends_at", "remaining", "actions", "from_version", "to_version", "from_value",
-    "to_value", "triggered_by", "created_at", "ended_at",
+    "bake_ends_at", "held_since", "remaining", "actions", "from_version", "to_version",
+    "from_value", "to_value", "triggered_by", "created_at", "ended_at",
 }
 
 

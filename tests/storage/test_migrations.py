@@ -29,7 +29,7 @@ def test_upgrade_of_an_empty_database_matches_the_models(database_url: str) -> N
     database.dispose()
     assert differences == []
     assert tables == {"alembic_version", "flags", "flag_versions", "releases", "events", "outbox",
-                      "api_tokens", "start_keys"}
+                      "check_states", "api_tokens", "start_keys", "served_revision"}
 
 
 def test_upgrade_twice_changes_nothing(database: Database) -> None:

@@ -12,6 +12,7 @@ from release_bot.core.errors import ConcurrentUpdate, MembershipUnavailable
 from release_bot.core.models import (
     Action,
     ApprovalGate,
+    CheckState,
     Command,
     Event,
     Flag,
@@ -165,6 +166,8 @@ class FakeStore:
     #: corrupt row does on a database
     poisoned: set[int] = field(default_factory=set)
     sweep_failures: dict[int, SweepFailure] = field(default_factory=dict)
+    #: (release id, phase, check name) → the check's state
+    checks: dict[tuple[int, int, str], CheckState] = field(default_factory=dict)
 
     def unit_of_work(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self)
@@ -177,6 +180,7 @@ class FakeStore:
             events=list(self.events),
             outbox=list(self.outbox),
             sweep_failures=dict(self.sweep_failures),
+            checks=dict(self.checks),
         )
 
     def apply(self, state: _State) -> None:
@@ -193,6 +197,7 @@ class FakeStore:
                 self.sweep_failures[release_id] = state.sweep_failures[release_id]
             else:
                 self.sweep_failures.pop(release_id, None)
+        self.checks.update(state.checks)
         self.events.extend(state.events[state.events_at_start:])
         self.outbox.extend(state.outbox[state.outbox_at_start:])
         self.commits += 1
@@ -206,6 +211,7 @@ class _State:
     events: list[Event]
     outbox: list[tuple[int, str | None, Notification, datetime]]
     sweep_failures: dict[int, SweepFailure]
+    checks: dict[tuple[int, int, str], CheckState]
     dirty_flags: set[str] = field(default_factory=set)
     new_versions: list[tuple[str, int]] = field(default_factory=list)
     dirty_releases: set[int] = field(default_factory=set)
@@ -339,7 +345,27 @@ class _Releases:
         for release in releases:
             if release.id in self.store.poisoned:
                 raise RuntimeError(f"release #{release.id} cannot be read: its row is corrupt")
-        return releases
+        return [
+            replace(r, checks=tuple(c for (rid, _, _), c in sorted(self.state.checks.items())
+                                    if rid == r.id))
+            for r in releases
+        ]
+
+
+class _Checks:
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    def start(self, release_id: int, state: CheckState, query: str) -> None:
+        self.state.checks[(release_id, state.phase, state.name)] = state
+
+    def save(self, release_id: int, state: CheckState) -> None:
+        self.state.checks[(release_id, state.phase, state.name)] = state
+
+    def stop(self, release_id: int) -> None:
+        for key, state in list(self.state.checks.items()):
+            if key[0] == release_id:
+                self.state.checks[key] = replace(state, due_at=None)
 
 
 class _History:
@@ -396,3 +422,4 @@ class FakeUnitOfWork:
         self.releases = _Releases(self.store, self._state)
         self.history = _History(self._state)
         self.outbox = _Outbox(self._state)
+        self.checks = _Checks(self._state)

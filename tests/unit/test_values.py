@@ -24,6 +24,9 @@ def test_plain_json_is_accepted(text: str, value: object) -> None:
     ("1e400", "1e400 is too large: numbers must fit in 64 bits"),
     ("-1.5e19", "-1.5e19 is too large: numbers must fit in 64 bits"),
     (str(2**63), "too large: numbers must fit in 64 bits"),
+    # Postgres would give 6.965330903273474e+16 back as the integer 69653309032734740
+    ("6.965330903273474e+16", "is not exact: beyond 2^53 a number with a fraction or exponent"),
+    ("-6.965330903273474e16", "write it as a whole number, such as -69653309032734736,"),
     ("9" * 5000, "too large"),
     ('"a\\u0000b"', "NUL character"),
     ('"\\ud800"', "lone surrogate"),

@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from release_bot.core.errors import DomainError, RuleBroken
+from release_bot.core.guardrails import bake_hold, joined, overridden
 from release_bot.core.models import (
+    GUARDRAIL_ACTOR,
     SYSTEM_ACTOR,
     Action,
     Approval,
@@ -20,6 +22,7 @@ from release_bot.core.models import (
     Flag,
     NoticeKind,
     Notification,
+    OnFail,
     Outcome,
     PhaseStatus,
     Pipeline,
@@ -107,12 +110,14 @@ def bake_left(release: Release, now: datetime) -> timedelta | None:
 
 @dataclass(frozen=True)
 class Effect:
-    """What a move changes in what is served: phases going live, one waiting, or completion."""
+    """What a move changes in what is served: phases going live, one waiting, or completion;
+    for a bake's end, also what holds it back (checks that have not passed)."""
 
     goes_live: tuple[int, ...] = ()
     taken_down: tuple[int, ...] = ()
     waits_for: int | None = None
     completes: bool = False
+    held_by: Sentence | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class Preview:
     bakes_for: timedelta | None
     bypassed_gates: tuple[int, ...]
     then: Effect | None
+    overrides: Sentence | None = None
 
 
 def _effect(before: Release, after: Release) -> Effect:
@@ -156,13 +162,14 @@ def effect_sentence(release: Release, effect: Effect) -> Sentence:
 
 
 def after_bake(release: Release) -> Effect | None:
-    """What the end of the current phase's bake does (None when no bake runs or is paused)."""
+    """What the end of the current phase's bake does (None when no bake runs or is paused),
+    and which checks hold it back until their latest measurement passes."""
     if release.state not in (ReleaseState.BAKING, ReleaseState.PAUSED):
         return None
     # an Effect carries no times, so the moment the simulated bake ends does not matter
     steps = _Steps(replace(release, state=ReleaseState.BAKING), release.created_at)
     steps.end_bake(PhaseStatus.DONE)
-    return _effect(release, steps.release)
+    return replace(_effect(release, steps.release), held_by=bake_hold(release))
 
 
 def preview(release: Release, action: Action, actor: str, now: datetime) -> Preview:
@@ -186,7 +193,17 @@ def preview(release: Release, action: Action, actor: str, now: datetime) -> Prev
         bakes_for=bake_left(after, now) if after.phase == release.phase else None,
         bypassed_gates=gated,
         then=after_bake(release) if action in (Action.PAUSE, Action.UNPAUSE) else None,
+        overrides=_overrides(release, action),
     )
+
+
+def _overrides(release: Release, action: Action) -> Sentence | None:
+    """The checks a Skip or Full Roll Out goes past while they fail, are blind or never ran."""
+    if action is Action.SKIP:
+        return bake_hold(release)
+    if action is Action.FULL_ROLLOUT:
+        return overridden(release)
+    return None
 
 
 def awaits_approval_from(release: Release, user_id: str, membership: Membership) -> bool:
@@ -226,7 +243,8 @@ class _Steps:
             self.go_live(index)
             return
         self._set(
-            state=ReleaseState.AWAITING_APPROVAL, phase=index, bake_ends_at=None, remaining=None
+            state=ReleaseState.AWAITING_APPROVAL, phase=index, bake_ends_at=None, remaining=None,
+            held_since=None,
         )
         self._set(awaiting_since=self.now, escalated=False)
         self._schedule_reminder()
@@ -235,12 +253,16 @@ class _Steps:
                    approved=list(self.release.approvers(index)))
 
     def go_live(self, index: int) -> None:
-        """Serve the new version in the phase's scope and start its bake timer."""
-        bake = self.release.pipeline.phases[index].bake
-        self._set(state=ReleaseState.BAKING, phase=index, bake_ends_at=self.now + bake)
-        self._set(remaining=None, awaiting_since=None, remind_at=None, escalated=False)
+        """Serve the new version in the phase's scope and start its bake timer.
+
+        A phase without a bake passes straight on, unless it has checks: those must pass first.
+        """
+        phase = self.release.pipeline.phases[index]
+        self._set(state=ReleaseState.BAKING, phase=index, bake_ends_at=self.now + phase.bake)
+        self._set(remaining=None, awaiting_since=None, remind_at=None, escalated=False,
+                  held_since=None)
         self._status(index, PhaseStatus.BAKING)
-        if bake <= timedelta(0):
+        if phase.bake <= timedelta(0) and not phase.checks:
             self.end_bake(PhaseStatus.DONE)
 
     def end_bake(self, status: PhaseStatus) -> None:
@@ -250,6 +272,10 @@ class _Steps:
             self.complete()
         else:
             self.enter_phase(self.release.phase + 1)
+
+    def hold(self) -> None:
+        """Stop the bake's timer at its end: checks of the phase have not passed yet."""
+        self._set(bake_ends_at=None, held_since=self.now)
 
     def _schedule_reminder(self) -> None:
         """Next reminder (or escalation) of a waiting approval, counted from now."""
@@ -261,7 +287,8 @@ class _Steps:
 
     def _end(self, state: ReleaseState, notice: NoticeKind) -> None:
         """Stop every timer and reminder, and tell the channel and whoever started it."""
-        self._set(state=state, bake_ends_at=None, remaining=None, ended_at=self.now)
+        self._set(state=state, bake_ends_at=None, remaining=None, ended_at=self.now,
+                  held_since=None)
         self._set(awaiting_since=None, remind_at=None, escalated=False)
         self._note(notice)
         self._note(NoticeKind.STARTER_TOLD, to=self.release.triggered_by, outcome=state.value)
@@ -310,7 +337,7 @@ class _Steps:
         """Stop the bake timer, keeping the time that was left."""
         ends = self.release.bake_ends_at
         left = max(ends - self.now, timedelta(0)) if ends else timedelta(0)
-        self._set(state=ReleaseState.PAUSED, bake_ends_at=None, remaining=left)
+        self._set(state=ReleaseState.PAUSED, bake_ends_at=None, remaining=left, held_since=None)
         self._status(self.release.phase, PhaseStatus.PAUSED)
 
     def unpause(self) -> None:
@@ -395,8 +422,10 @@ def _unpause(steps: _Steps, actor: str) -> Sentence:
 
 def _skip(steps: _Steps, actor: str) -> Sentence:
     name = steps.release.current_phase.name
+    holding = bake_hold(steps.release)
     steps.end_bake(PhaseStatus.SKIPPED)
-    return say("skipped the rest of the bake of phase {phase:name}", phase=name)
+    said = say("skipped the rest of the bake of phase {phase:name}", phase=name)
+    return said if holding is None else joined(said, holding, ", overriding ")
 
 
 def _abort(steps: _Steps, actor: str) -> Sentence:
@@ -405,8 +434,10 @@ def _abort(steps: _Steps, actor: str) -> Sentence:
 
 
 def _full_rollout(steps: _Steps, actor: str) -> Sentence:
+    failing = overridden(steps.release)
     steps.full_rollout()
-    return say("rolled out every remaining phase at once")
+    said = say("rolled out every remaining phase at once")
+    return said if failing is None else joined(said, failing, ", overriding ")
 
 
 _MOVES = {
@@ -440,14 +471,57 @@ def decide(release: Release, command: Command, now: datetime, membership: Member
 
 
 def timer_end(release: Release, now: datetime) -> Transition | None:
-    """End a due bake timer; None when the release is not baking or not yet due."""
+    """End a due bake timer — or a held one whose checks now pass; None when nothing is due.
+
+    A bake ends only when the latest measurement of every check of the phase passed. When its
+    time runs out before that, the release is held (the timer stops, `held_since` is set, the
+    history says which check holds it) until the checks pass or a person skips.
+    """
     ends = release.bake_ends_at
-    if release.state is not ReleaseState.BAKING or ends is None or ends > now:
+    held = release.held_since is not None
+    if release.state is not ReleaseState.BAKING or not (held or (ends is not None and ends <= now)):
+        return None
+    name = release.current_phase.name
+    steps = _Steps(release, now)
+    holding = bake_hold(release)
+    if holding is not None:
+        if held:
+            return None
+        steps.hold()
+        message = joined(say("the bake time of phase {phase:name} is over, but the bake is "
+                             "held: ", phase=name), holding, "")
+        return _finish(steps, release, TIMER_ACTION, SYSTEM_ACTOR, message)
+    steps.end_bake(PhaseStatus.DONE)
+    message = (say("the bake of phase {phase:name} ended once its checks passed", phase=name)
+               if held else say("the bake of phase {phase:name} ended", phase=name))
+    return _finish(steps, release, TIMER_ACTION, SYSTEM_ACTOR, message)
+
+
+def guard(release: Release, act: OnFail, reason: Sentence, now: datetime) -> Transition | None:
+    """The guardrail pauses or aborts a release whose check failed (None: nothing to do).
+
+    It acts as GUARDRAIL_ACTOR, outside people's permissions. A pause stops a running bake;
+    a release that is already paused, or waits for an approval (no bake runs), is left as it
+    is — its failing check still holds the next bake end.
+    """
+    if not release.active:
+        return None
+    action = Action.ABORT if act is OnFail.ABORT else Action.PAUSE
+    if action not in allowed_actions(release.state) or (
+        action is Action.PAUSE and release.state is not ReleaseState.BAKING
+    ):
         return None
     steps = _Steps(release, now)
-    steps.end_bake(PhaseStatus.DONE)
-    message = say("the bake of phase {phase:name} ended", phase=release.current_phase.name)
-    return _finish(steps, release, TIMER_ACTION, SYSTEM_ACTOR, message)
+    message = _MOVES[action](steps, GUARDRAIL_ACTOR)
+    steps.notes.insert(0, Notification(NoticeKind.ACTION_TAKEN, {
+        "phase": release.phase,
+        "action": action.value,
+        "actor": GUARDRAIL_ACTOR,
+        "reason": reason.plain,
+        "sentence": message.data(),
+        "why": reason.data(),
+    }))
+    return _finish(steps, release, action.value, GUARDRAIL_ACTOR, message, reason=reason.plain)
 
 
 def remind(release: Release, now: datetime) -> Transition | None:

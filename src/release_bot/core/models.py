@@ -9,6 +9,9 @@ from enum import StrEnum
 from typing import Any
 
 SYSTEM_ACTOR = "release-bot"
+# who pauses or aborts a release when its checks fail: never subject to people's permissions,
+# and never approves
+GUARDRAIL_ACTOR = "guardrail"
 TOKEN_PREFIX = "token:"  # an API token acts as `token:NAME`
 
 
@@ -142,9 +145,67 @@ class ApprovalGate:
     required: int = 1
 
 
+class OnFail(StrEnum):
+    """What a check does to its release once it has failed `failures` times in a row."""
+
+    PAUSE = "pause"
+    ABORT = "abort"
+
+
+class Verdict(StrEnum):
+    """What one measurement of a check says."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NO_DATA = "no_data"
+
+
+# a check's comparison: the value fails the check when `value OP threshold` holds
+COMPARISONS = ("<=", ">=", "==", "<", ">")
+
+
+@dataclass(frozen=True)
+class Check:
+    """A Prometheus query a live phase watches, and when its value fails the release."""
+
+    name: str
+    query: str
+    comparison: str
+    threshold: float
+    every: timedelta
+    after: timedelta = timedelta(0)
+    failures: int = 1
+    on_fail: OnFail = OnFail.PAUSE
+
+    @property
+    def fail_if(self) -> str:
+        """The condition as the pipelines file writes it: `> 0.01`."""
+        return f"{self.comparison} {self.threshold:g}"
+
+
+@dataclass(frozen=True)
+class CheckState:
+    """Where one check of one phase of a release stands: its latest measurement and counts.
+
+    `verdict`, `value` and `measured_at` are None until the first measurement; `value` is None
+    for no data, and `detail` then says why (no series, an error, a timeout).
+    """
+
+    phase: int
+    name: str
+    due_at: datetime | None
+    verdict: Verdict | None = None
+    value: float | None = None
+    measured_at: datetime | None = None
+    failures: int = 0
+    blind: int = 0
+    detail: str | None = None
+
+
 @dataclass(frozen=True)
 class Phase:
-    """A scope (environments, optional percentage and attribute match), a gate and a bake."""
+    """A scope (environments, optional percentage and attribute match), a gate, a bake and
+    the checks that watch it while it is live."""
 
     name: str
     environments: tuple[str, ...]
@@ -152,6 +213,7 @@ class Phase:
     match: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approval: ApprovalGate | None = None
     bake: timedelta = timedelta(0)
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,6 +275,10 @@ class Release:
     remind_at: datetime | None = None
     escalated: bool = False
     revision: int = 0
+    # when the bake's time ran out while a check of the phase held it (None: not held)
+    held_since: datetime | None = None
+    # the checks of the phases that went live, as last measured (kept apart from `revision`)
+    checks: tuple[CheckState, ...] = ()
 
     @property
     def current_phase(self) -> Phase:
@@ -233,6 +299,10 @@ class Release:
         if not self.active:
             return ()
         return tuple(i for i, status in enumerate(self.phase_statuses) if status.live)
+
+    def check_state(self, phase: int, name: str) -> CheckState | None:
+        """The state of one check of one phase, or None before the phase went live."""
+        return next((c for c in self.checks if c.phase == phase and c.name == name), None)
 
     def describe_state(self) -> str:
         """Compact state such as `baking(1)` or `completed`."""

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from release_bot.core.models import (
+    CheckState,
     Event,
     Flag,
     Notification,
@@ -153,6 +154,22 @@ class Outbox(Protocol):
         ...
 
 
+class CheckRepository(Protocol):
+    """The states of the checks of releases' live phases (apart from a release's revision)."""
+
+    def start(self, release_id: int, state: CheckState, query: str) -> None:
+        """Begin measuring a check of a phase that went live."""
+        ...
+
+    def save(self, release_id: int, state: CheckState) -> None:
+        """Keep a check's latest measurement, counts and next due time."""
+        ...
+
+    def stop(self, release_id: int) -> None:
+        """Measure none of the release's checks again (it ended); their last states stay."""
+        ...
+
+
 class TokenReader(Protocol):
     """API tokens, found by name or by the digest of their secret."""
 
@@ -257,6 +274,11 @@ class UnitOfWork(Reads, Protocol):
     @property
     def outbox(self) -> Outbox:
         """The outbox."""
+        ...
+
+    @property
+    def checks(self) -> CheckRepository:
+        """The states of checks."""
         ...
 
     @property

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from release_bot.core import machine, sweeps
+from release_bot.core import guardrails, machine, sweeps
 from release_bot.core.errors import (
     ConcurrentUpdate,
     InvalidInput,
@@ -19,11 +19,17 @@ from release_bot.core.errors import (
     RuleBroken,
 )
 from release_bot.core.evaluation import serve
+from release_bot.core.guardrails import DueCheck, Measurement
 from release_bot.core.models import (
+    GUARDRAIL_ACTOR,
+    Check,
     Command,
     Event,
     Flag,
     FlagKind,
+    NoticeKind,
+    Notification,
+    OnFail,
     Outcome,
     Pipeline,
     Release,
@@ -235,6 +241,83 @@ class ReleaseService:
             f"Release #{command.release_id} kept changing while we tried — look again and retry."
         )
 
+    def record_measurement(self, due: DueCheck, reading: Measurement, now: datetime) -> bool:
+        """Keep one measurement of a check and act on it, in one transaction.
+
+        A verdict that changes is kept in the history (and redraws the status); `failures`
+        fails in a row pause or abort the release as the guardrail; a held bake whose checks
+        all pass now ends. True when there is something to tell (a new verdict, a move);
+        nothing is kept when the check no longer runs (its release or phase ended).
+        """
+        for _ in range(CAS_ATTEMPTS):
+            try:
+                return self.record_measurements([(due, reading)], now)
+            except ConcurrentUpdate:
+                continue
+        raise ConcurrentUpdate(
+            f"Release #{due.release_id} kept changing while its check was recorded."
+        )
+
+    def record_measurements(self, readings: Sequence[tuple[DueCheck, Measurement]],
+                            now: datetime) -> bool:
+        """record_measurement for checks of distinct releases, all in one transaction (all or
+        nothing: a lost race raises ConcurrentUpdate); True when any has something to tell."""
+        with self.uow() as uow:
+            told = [self._measured(uow, due, reading, now) for due, reading in readings]
+            uow.commit()
+        return any(told)
+
+    def _measured(self, uow: UnitOfWork, due: DueCheck, reading: Measurement, now: datetime
+                  ) -> bool:
+        """One measurement kept in the open transaction, and what it makes the release do."""
+        release = uow.releases.get(due.release_id)
+        if release is None or due.phase not in release.live_phases():
+            return False
+        watched = next((c for c in release.pipeline.phases[due.phase].checks
+                        if c.name == due.name), None)
+        if watched is None:
+            return False
+        state = (release.check_state(due.phase, due.name)
+                 or guardrails.first_state(due.phase, watched, due.due_at))
+        measured = guardrails.measure(watched, state, reading,
+                                      guardrails.next_due(watched, due.due_at, now))
+        uow.checks.save(due.release_id, measured.after)
+        seen = replace(release, checks=tuple(
+            measured.after if (c.phase, c.name) == (due.phase, due.name) else c
+            for c in release.checks))
+        if measured.changed:
+            _log(uow, seen, _verdict_event(seen, watched, measured, now), now)
+        transition = None
+        if measured.act is not None:
+            reason = guardrails.action_reason(watched, measured.after)
+            transition = machine.guard(seen, measured.act, reason, now)
+        if transition is None and seen.held_since is not None:
+            transition = machine.timer_end(seen, now)
+        if transition is not None:
+            self._record(uow, seen, transition, now)
+        elif measured.changed:
+            uow.outbox.put(due.release_id, release.pipeline.channel, Notification(
+                NoticeKind.STATUS_CHANGED, {"phase": release.phase}), now)
+        return transition is not None or measured.changed
+
+    def guardrail(self, release_id: int, act: OnFail, reason: Sentence, now: datetime
+                  ) -> Release | None:
+        """Pause or abort a release as the guardrail (an alert, a check), with the reason;
+        None when there was nothing to do (already paused, or ended)."""
+        for _ in range(CAS_ATTEMPTS):
+            with self.uow() as uow:
+                release = self._release(uow, release_id)
+                transition = machine.guard(release, act, reason, now)
+                if transition is None:
+                    return None
+                try:
+                    saved = self._record(uow, release, transition, now)
+                    uow.commit()
+                except ConcurrentUpdate:
+                    continue
+                return saved
+        raise ConcurrentUpdate(f"Release #{release_id} kept changing while the guardrail acted.")
+
     def advance_due(self, now: datetime, limit: int | None = None,
                     on_stuck: OnStuck | None = None) -> list[Release]:
         """End the bake timers due at now, earliest first (at most `limit` of them).
@@ -402,7 +485,21 @@ class ReleaseService:
             _log(uow, saved, _with_release(event, saved.id), now)
         for notification in transition.notifications:
             uow.outbox.put(saved.id, saved.pipeline.channel, notification, now)
+        ReleaseService._schedule_checks(uow, before, saved, now)
         return saved
+
+    @staticmethod
+    def _schedule_checks(uow: UnitOfWork, before: Release | None, after: Release,
+                         now: datetime) -> None:
+        """Start the checks of phases that went live; stop every check once the release ends."""
+        assert after.id is not None
+        if before is not None and before.active and not after.active:
+            uow.checks.stop(after.id)
+        live_before = set(before.live_phases()) if before is not None else set()
+        for index in sorted(set(after.live_phases()) - live_before):
+            for watched in after.pipeline.phases[index].checks:
+                uow.checks.start(after.id, guardrails.first_state(index, watched, now),
+                                 watched.query)
 
 
 def check_flag_key(key: str) -> None:
@@ -461,6 +558,16 @@ def _log(uow: UnitOfWork, release: Release, event: Event, now: datetime) -> None
     assert release.id is not None
     for webhook in release.pipeline.webhooks:
         uow.outbox.put_event(release.id, webhook, event, now)
+
+
+def _verdict_event(release: Release, watched: Check, measured: guardrails.Measured,
+                   now: datetime) -> Event:
+    """The history row of a measurement that changed a check's verdict."""
+    return Event(flag_key=release.flag_key, at=now, actor=GUARDRAIL_ACTOR, action="check",
+                 outcome=Outcome.OK,
+                 message=guardrails.verdict_sentence(watched, measured.after).plain,
+                 release_id=release.id, phase=measured.after.phase,
+                 from_state=release.describe_state(), to_state=release.describe_state())
 
 
 def _with_release(event: Event, release_id: int) -> Event:

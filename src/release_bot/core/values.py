@@ -2,7 +2,10 @@
 
 A value is at most 64 KiB of JSON, nested at most 32 deep, with no NUL character and no lone
 surrogate (Postgres refuses both), no duplicate keys, no NaN or Infinity, and numbers within the
-64-bit integers (Postgres gives 1e300 back as a 301-digit integer, SQLite as a float). Fronts
+64-bit integers (Postgres gives 1e300 back as a 301-digit integer, SQLite as a float); beyond
+±2^53 a number with a fraction or exponent must be exactly the double it names (Postgres gives
+6.965330903273474e+16 back as the integer 69653309032734740, where the double is
+69653309032734736). Fronts
 parse text with `parse_value`; a value already parsed (a JSON body) is checked with
 `check_value`.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 from release_bot.core.errors import InvalidInput, Kind
@@ -20,6 +24,7 @@ from release_bot.core.sentences import say
 MAX_BYTES = 64 * 1024
 MAX_DEPTH = 32
 INT_RANGE = (-(2**63), 2**63 - 1)
+EXACT_FLOAT = 2.0**53
 
 
 def _refuse(template: str, **params: Any) -> InvalidInput:
@@ -48,9 +53,17 @@ def _integer(digits: str) -> int:
 
 def _decimal(text: str) -> float:
     number = float(text)
+    _check_float(number, text)
+    return number
+
+
+def _check_float(number: float, text: str) -> None:
     if not abs(number) <= INT_RANGE[1]:
         raise _too_large(text)
-    return number
+    if abs(number) >= EXACT_FLOAT and Decimal(repr(number)) != Decimal(number):
+        raise _refuse("{n} is not exact: beyond 2^53 a number with a fraction or exponent is "
+                      "rounded; write it as a whole number, such as {whole}, or a string.",
+                      n=shown(text), whole=str(int(number)))
 
 
 def _too_large(digits: str) -> InvalidInput:
@@ -106,8 +119,7 @@ def check_value(value: Any) -> None:
         elif isinstance(item, float):
             if not math.isfinite(item):
                 raise _refuse("Values must be plain JSON: NaN and Infinity are not JSON.")
-            if abs(item) > INT_RANGE[1]:  # Postgres would give it back as a longer integer
-                raise _too_large(repr(item))
+            _check_float(item, repr(item))
         else:
             raise _refuse("Values must be plain JSON, not {kind}.", kind=type(item).__name__)
     if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_BYTES:

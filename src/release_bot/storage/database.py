@@ -33,7 +33,7 @@ DEFAULT_DATABASE_URL = "sqlite:///release-bot.db"
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 MIGRATIONS = Path(__file__).parent / "migrations"
 # the newest migration's revision id; tests/storage keeps it equal to Alembic's head
-HEAD_REVISION = "0004_webhooks"
+HEAD_REVISION = "0006_data_plane"
 VERSION_TABLE = "alembic_version"
 MIGRATION_LOCK = 0x72656C62  # Postgres advisory lock key held while migrating ("relb")
 # Alembic keeps the running migration's context in a module global: one upgrade per process.
@@ -175,7 +175,11 @@ class Database:
         """The ORM session factory (the ORM loads with the first unit of work)."""
         from sqlalchemy.orm import sessionmaker
 
-        return sessionmaker(self.engine, expire_on_commit=False)
+        from release_bot.storage.served import track_served_changes
+
+        factory = sessionmaker(self.engine, expire_on_commit=False)
+        track_served_changes(factory)
+        return factory
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work (use it in a `with` block)."""

@@ -10,17 +10,21 @@ from release_bot.core.models import (
     Action,
     Approval,
     ApprovalGate,
+    Check,
+    CheckState,
     Event,
     Flag,
     FlagKind,
     NoticeKind,
     Notification,
+    OnFail,
     Outcome,
     Phase,
     PhaseStatus,
     Pipeline,
     Release,
     ReleaseState,
+    Verdict,
     Version,
     Webhook,
 )
@@ -31,7 +35,14 @@ if TYPE_CHECKING:
     # a row is a Core Row of the read path or an ORM object of the write path, never loaded here
     from sqlalchemy import Row
 
-    from release_bot.storage.tables import EventRow, FlagRow, FlagVersionRow, OutboxRow, ReleaseRow
+    from release_bot.storage.tables import (
+        CheckStateRow,
+        EventRow,
+        FlagRow,
+        FlagVersionRow,
+        OutboxRow,
+        ReleaseRow,
+    )
 
 
 def to_seconds(delta: timedelta) -> float:
@@ -58,6 +69,73 @@ def gate_from_json(data: dict[str, Any] | None) -> ApprovalGate | None:
     return ApprovalGate(groups=tuple(data["groups"]), required=data["required"])
 
 
+def check_to_json(check: Check) -> dict[str, Any]:
+    """A check's definition as a JSON object."""
+    return {
+        "name": check.name,
+        "query": check.query,
+        "comparison": check.comparison,
+        "threshold": check.threshold,
+        "every_seconds": to_seconds(check.every),
+        "after_seconds": to_seconds(check.after),
+        "failures": check.failures,
+        "on_fail": check.on_fail.value,
+    }
+
+
+def check_from_json(data: dict[str, Any]) -> Check:
+    """A check's definition from its JSON object."""
+    return Check(
+        name=data["name"],
+        query=data["query"],
+        comparison=data["comparison"],
+        threshold=data["threshold"],
+        every=from_seconds(data["every_seconds"]),
+        after=from_seconds(data["after_seconds"]),
+        failures=data["failures"],
+        on_fail=OnFail(data["on_fail"]),
+    )
+
+
+def has_checks(pipeline: Any) -> bool:
+    """True when a phase of a pipeline snapshot has checks (a snapshot that cannot be read has
+    none here: reading it as a pipeline says what is wrong)."""
+    phases = pipeline.get("phases") if isinstance(pipeline, dict) else None
+    return isinstance(phases, list) and any(
+        isinstance(phase, dict) and phase.get("checks") for phase in phases)
+
+
+def check_state_values(release_id: int, state: CheckState) -> dict[str, Any]:
+    """The check_states-row columns of a check's state (its query is written once, at start)."""
+    return {
+        "release_id": release_id,
+        "phase": state.phase,
+        "name": state.name,
+        "due_at": state.due_at,
+        "verdict": None if state.verdict is None else state.verdict.value,
+        "value": state.value,
+        "measured_at": state.measured_at,
+        "failures": state.failures,
+        "blind": state.blind,
+        "detail": state.detail,
+    }
+
+
+def check_state_from_row(row: CheckStateRow | Row[Any]) -> CheckState:
+    """A check's state from its row."""
+    return CheckState(
+        phase=row.phase,
+        name=row.name,
+        due_at=row.due_at,
+        verdict=None if row.verdict is None else Verdict(row.verdict),
+        value=row.value,
+        measured_at=row.measured_at,
+        failures=row.failures,
+        blind=row.blind,
+        detail=row.detail,
+    )
+
+
 def phase_to_json(phase: Phase) -> dict[str, Any]:
     """A phase as a JSON object."""
     return {
@@ -67,6 +145,7 @@ def phase_to_json(phase: Phase) -> dict[str, Any]:
         "match": {key: list(values) for key, values in phase.match.items()},
         "approval": gate_to_json(phase.approval),
         "bake_seconds": to_seconds(phase.bake),
+        "checks": [check_to_json(check) for check in phase.checks],
     }
 
 
@@ -79,6 +158,8 @@ def phase_from_json(data: dict[str, Any]) -> Phase:
         match={key: tuple(values) for key, values in data["match"].items()},
         approval=gate_from_json(data["approval"]),
         bake=from_seconds(data["bake_seconds"]),
+        # snapshots taken before checks existed have none
+        checks=tuple(check_from_json(check) for check in data.get("checks", ())),
     )
 
 
@@ -190,11 +271,12 @@ def release_values(release: Release) -> dict[str, Any]:
         "awaiting_since": release.awaiting_since,
         "remind_at": release.remind_at,
         "escalated": release.escalated,
+        "held_since": release.held_since,
     }
 
 
-def release_from_row(row: ReleaseRow | Row[Any]) -> Release:
-    """A release from its row, with the row's id and revision."""
+def release_from_row(row: ReleaseRow | Row[Any], checks: Sequence[CheckState] = ()) -> Release:
+    """A release from its row, with the row's id and revision, and its checks' states."""
     return Release(
         id=row.id,
         flag_key=row.flag_key,
@@ -214,6 +296,8 @@ def release_from_row(row: ReleaseRow | Row[Any]) -> Release:
         remind_at=row.remind_at,
         escalated=row.escalated,
         revision=row.revision,
+        held_since=row.held_since,
+        checks=tuple(checks),
     )
 
 

@@ -13,14 +13,23 @@ from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Connection, Engine, Row, Select, select
 
-from release_bot.core.models import Event, Flag, Release, Scope, Token, Version
+from release_bot.core.models import CheckState, Event, Flag, Release, Scope, Token, Version
 from release_bot.storage.mapping import (
+    check_state_from_row,
     event_from_row,
     flag_from_row,
+    has_checks,
     release_from_row,
     version_from_row,
 )
-from release_bot.storage.schema import api_tokens, events, flag_versions, flags, releases
+from release_bot.storage.schema import (
+    api_tokens,
+    check_states,
+    events,
+    flag_versions,
+    flags,
+    releases,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -78,14 +87,14 @@ class ReleaseReads:
     def get(self, release_id: int) -> Release | None:
         """The release with this id, or None."""
         row = self.db.execute(release_by_id(release_id)).one_or_none()
-        return None if row is None else release_from_row(row)
+        return None if row is None else self.with_checks([row])[0]
 
     def active_for_flag(self, key: str) -> Release | None:
         """The flag's active release, or None."""
         row = self.db.execute(
             select(releases).where(releases.c.active_flag_key == key)
         ).one_or_none()
-        return None if row is None else release_from_row(row)
+        return None if row is None else self.with_checks([row])[0]
 
     def list(self, *, active_only: bool = False, flag_key: str | None = None) -> Sequence[Release]:
         """Releases, newest first."""
@@ -94,7 +103,19 @@ class ReleaseReads:
             query = query.where(releases.c.active_flag_key.is_not(None))
         if flag_key is not None:
             query = query.where(releases.c.flag_key == flag_key)
-        return [release_from_row(row) for row in self.db.execute(query)]
+        return self.with_checks(list(self.db.execute(query)))
+
+    def with_checks(self, rows: Sequence[Any]) -> Sequence[Release]:
+        """Releases of rows, each with the states of its checks (one query for them all)."""
+        found: dict[int, list[CheckState]] = {}
+        ids = [row.id for row in rows if has_checks(row.pipeline)]
+        for start in range(0, len(ids), 500):
+            query = (select(check_states)
+                     .where(check_states.c.release_id.in_(ids[start:start + 500]))
+                     .order_by(check_states.c.release_id, check_states.c.phase))
+            for check in self.db.execute(query):
+                found.setdefault(check.release_id, []).append(check_state_from_row(check))
+        return [release_from_row(row, found.get(row.id, ())) for row in rows]
 
 
 class HistoryReads:

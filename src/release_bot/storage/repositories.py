@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from release_bot.core.errors import ConcurrentUpdate, NotFound
 from release_bot.core.models import (
+    CheckState,
     Event,
     Flag,
     Notification,
@@ -27,11 +28,11 @@ from release_bot.core.sweeps import StuckRelease, SweepFailure
 from release_bot.storage import schema
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.mapping import (
+    check_state_values,
     event_values,
     flag_values,
     outbox_message,
     outbox_values,
-    release_from_row,
     release_values,
     version_values,
     webhook_values,
@@ -116,7 +117,7 @@ class SqlReleaseRepository(ReleaseReads):
         if row is None:
             return None
         self._loaded[release_id] = row
-        return release_from_row(row)
+        return self.with_checks([row])[0]
 
     def add(self, release: Release) -> Release:
         """Store a new release and return it with its id and first revision."""
@@ -228,7 +229,35 @@ class SqlReleaseRepository(ReleaseReads):
         """Releases of a query, their rows kept for the compare-and-swap."""
         rows = builtins.list(self.session.scalars(query))
         self._loaded.update((row.id, row) for row in rows)
-        return [release_from_row(row) for row in rows]
+        return builtins.list(self.with_checks(rows))
+
+
+class SqlCheckRepository:
+    """The states of the checks of releases' live phases."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def start(self, release_id: int, state: CheckState, query: str) -> None:
+        """Begin measuring a check of a phase that went live."""
+        self.session.execute(insert(schema.check_states),
+                             [{**check_state_values(release_id, state), "query": query}])
+
+    def save(self, release_id: int, state: CheckState) -> None:
+        """Keep a check's latest measurement, counts and next due time."""
+        table = schema.check_states
+        self.session.execute(
+            update(table)
+            .where(table.c.release_id == release_id, table.c.phase == state.phase,
+                   table.c.name == state.name)
+            .values(check_state_values(release_id, state))
+        )
+
+    def stop(self, release_id: int) -> None:
+        """Measure none of the release's checks again (it ended); their last states stay."""
+        table = schema.check_states
+        self.session.execute(
+            update(table).where(table.c.release_id == release_id).values(due_at=None))
 
 
 class InsertBuffer:

@@ -1,4 +1,5 @@
-"""The schema as SQLAlchemy Core tables: flags, versions, releases, history, outbox, API access.
+"""The schema as SQLAlchemy Core tables: flags, versions, releases, check states, history,
+outbox, API access.
 
 Core only, so that a command that just reads (`eval`, `release show`, `history`) never imports
 the ORM; storage/tables.py maps the ORM classes of the write path onto these same tables.
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -144,8 +146,29 @@ releases = Table(
     _required("sweep_failures", Integer(), default=0, server_default="0"),
     _optional("sweep_error", Text()),
     _optional("sweep_retry_at", UTCDateTime(), index=True),
+    # when the bake's time ran out while a check of the phase held it
+    _optional("held_since", UTCDateTime()),
     Index("ix_releases_state_bake_ends_at", "state", "bake_ends_at"),
     Index("ix_releases_state_remind_at", "state", "remind_at"),
+)
+
+# one check of one live phase of a release: its latest measurement and when it is due; written
+# by the guardrail runner apart from the release's revision. `due_at` is also the claim (a
+# runner pushes it a lease ahead while it measures) and is cleared when the release ends.
+check_states = Table(
+    "check_states",
+    metadata,
+    Column("release_id", Integer(), ForeignKey("releases.id"), primary_key=True),
+    Column("phase", Integer(), primary_key=True, autoincrement=False),
+    Column("name", String(), primary_key=True),
+    _required("query", Text()),
+    _optional("due_at", UTCDateTime(), index=True),
+    _optional("verdict", String()),
+    _optional("value", Double()),
+    _optional("measured_at", UTCDateTime()),
+    _required("failures", Integer(), default=0, server_default="0"),
+    _required("blind", Integer(), default=0, server_default="0"),
+    _optional("detail", Text()),
 )
 
 events = Table(
@@ -210,4 +233,14 @@ start_keys = Table(
     _required("request", Text()),
     _optional("release_id", Integer(), ForeignKey("releases.id")),
     _required("created_at", UTCDateTime()),
+)
+
+# one row counting the commits that changed what the data plane serves: storage adds one in the
+# same transaction as any change to flags, versions or releases, so every replica polls this
+# one cheap row and reloads only when it moved
+served_revision = Table(
+    "served_revision",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    _required("revision", BigInteger()),
 )

@@ -78,6 +78,25 @@ class ReleaseRow(Base):
     sweep_failures: Mapped[int]
     sweep_error: Mapped[str | None]
     sweep_retry_at: Mapped[datetime | None]
+    held_since: Mapped[datetime | None]
+
+
+class CheckStateRow(Base):
+    """One check of one live phase of a release (see schema.check_states)."""
+
+    __table__ = schema.check_states
+
+    release_id: Mapped[int]
+    phase: Mapped[int]
+    name: Mapped[str]
+    query: Mapped[str]
+    due_at: Mapped[datetime | None]
+    verdict: Mapped[str | None]
+    value: Mapped[float | None]
+    measured_at: Mapped[datetime | None]
+    failures: Mapped[int]
+    blind: Mapped[int]
+    detail: Mapped[str | None]
 
 
 class EventRow(Base):

@@ -11,11 +11,13 @@ from release_bot.storage.access import SqlStartKeyRepository, SqlTokenRepository
 from release_bot.storage.conflicts import races_as_concurrent_updates
 from release_bot.storage.repositories import (
     InsertBuffer,
+    SqlCheckRepository,
     SqlFlagRepository,
     SqlHistoryRepository,
     SqlOutbox,
     SqlReleaseRepository,
 )
+from release_bot.storage.served import bump_if_changed, forget_changes
 
 
 class SqlUnitOfWork:
@@ -26,6 +28,7 @@ class SqlUnitOfWork:
     releases: SqlReleaseRepository
     history: SqlHistoryRepository
     outbox: SqlOutbox
+    checks: SqlCheckRepository
     tokens: SqlTokenRepository
     start_keys: SqlStartKeyRepository
 
@@ -40,6 +43,7 @@ class SqlUnitOfWork:
         self.inserts = InsertBuffer(self.session)
         self.history = SqlHistoryRepository(self.session, self.inserts)
         self.outbox = SqlOutbox(self.session, self.inserts)
+        self.checks = SqlCheckRepository(self.session)
         self.tokens = SqlTokenRepository(self.session)
         self.start_keys = SqlStartKeyRepository(self.session)
         return self
@@ -47,6 +51,7 @@ class SqlUnitOfWork:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         """Roll back whatever was not committed and close the session."""
+        forget_changes(self.session)
         self.session.rollback()
         self.session.close()
 
@@ -54,9 +59,12 @@ class SqlUnitOfWork:
         """Make the changes durable; a lost race raises ConcurrentUpdate."""
         self.inserts.write()
         with races_as_concurrent_updates():
+            self.session.flush()
+            bump_if_changed(self.session)
             self.session.commit()
 
     def rollback(self) -> None:
         """Drop the changes made since the last commit."""
         self.inserts.discard()
+        forget_changes(self.session)
         self.session.rollback()

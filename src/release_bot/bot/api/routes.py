@@ -112,9 +112,11 @@ class Api:
             return problem(HTTPStatus.INTERNAL_SERVER_ERROR, UNEXPECTED, "unexpected")
 
     def release_view(self, release_id: int) -> dict[str, Any]:
-        """A release as `release show --json` prints it, and its checks (issue 10 adds them)."""
+        """A release as `release show --json` prints it, and the checks of its live phases."""
         release, versions = self.service.release_with_versions(release_id)
-        return {**release_data(release, versions), "checks": []}
+        data = release_data(release, versions)
+        checks = [{"phase": p["index"], **c} for p in data["phases"] for c in p["checks"]]
+        return {**data, "checks": checks}
 
     def flag_view(self, key: str) -> dict[str, Any]:
         """A flag as `flag show --json` prints it."""

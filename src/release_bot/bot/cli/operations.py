@@ -9,7 +9,7 @@ import click
 
 from release_bot.bot.cli.common import echo_json, friendly, pass_root
 from release_bot.bot.cli.output import outbox_data, outbox_what
-from release_bot.bot.runtime.compose import Root
+from release_bot.bot.runtime.compose import NO_PROMETHEUS, Root
 from release_bot.core.models import Action, Pipeline
 from release_bot.core.policy import allowed
 from release_bot.storage.outbox import OutboxStatus
@@ -41,7 +41,9 @@ def pipelines_check(root: Root) -> None:
     """Validate the pipelines file and summarise it."""
     config = root.pipelines
     for name, pipeline in config.pipelines.items():
-        phases = " → ".join(p.name for p in pipeline.phases)
+        phases = " → ".join(
+            p.name + (f" (checks: {', '.join(c.name for c in p.checks)})" if p.checks else "")
+            for p in pipeline.phases)
         click.echo(f"{name}: {phases}")
         for note in _open_to_anyone(pipeline):
             click.echo(f"  note: anyone may {note}")
@@ -50,6 +52,8 @@ def pipelines_check(root: Root) -> None:
             if not os.environ.get(webhook.secret_env):
                 click.echo(f"  note: {webhook.secret_env} is not set here; serve will not start "
                            "without it")
+    if config.uses_checks and root.settings.prometheus_url is None:
+        click.echo(f"  note: {NO_PROMETHEUS}")
     click.echo(f"{root.settings.release_bot_config}: OK, {len(config.pipelines)} pipeline(s)")
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from release_bot.core.durations import format_duration
+from release_bot.core.guardrails import CheckView, live_checks
 from release_bot.core.machine import (
     after_bake,
     allowed_actions,
@@ -63,6 +64,7 @@ def release_data(release: Release, versions: Mapping[int, Version]) -> dict[str,
                     "required": approvals(r, index).required,
                     "approved_by": list(approvals(r, index).approvers),
                 },
+                "checks": [_check_data(view) for view in live_checks(r) if view.phase == index],
             }
         )
     return {
@@ -75,6 +77,7 @@ def release_data(release: Release, versions: Mapping[int, Version]) -> dict[str,
         "phases": phases,
         "approvals": [{"phase": a.phase, "user": a.user, "at": _iso(a.at)} for a in r.approvals],
         "bake_ends_at": _iso(r.bake_ends_at),
+        "held_since": _iso(r.held_since),
         "remaining": r.remaining.total_seconds() if r.remaining is not None else None,
         "actions": [a.value for a in allowed_actions(r.state)],
         "from_version": r.from_version,
@@ -85,6 +88,31 @@ def release_data(release: Release, versions: Mapping[int, Version]) -> dict[str,
         "created_at": _iso(r.created_at),
         "ended_at": _iso(r.ended_at),
     }
+
+
+def _check_data(view: CheckView) -> dict[str, Any]:
+    """A check of a live phase as JSON-ready data: its definition and latest measurement."""
+    check, state = view.check, view.state
+    return {
+        "name": check.name,
+        "query": check.query,
+        "fail_if": check.fail_if,
+        "verdict": None if state.verdict is None else state.verdict.value,
+        "value": state.value,
+        "measured_at": _iso(state.measured_at),
+        "detail": state.detail,
+        "failures_in_a_row": state.failures,
+        "no_data_in_a_row": state.blind,
+    }
+
+
+def _check_lines(release: Release, index: int) -> list[str]:
+    """A live phase's checks, one line each, with when each was last measured."""
+    return [
+        f"      {view.sentence.plain}"
+        + (f" at {view.state.measured_at:%H:%M:%S} UTC" if view.state.measured_at else "")
+        for view in live_checks(release) if view.phase == index
+    ]
 
 
 def _phase_line(release: Release, index: int, now: datetime) -> str:
@@ -98,6 +126,10 @@ def _phase_line(release: Release, index: int, now: datetime) -> str:
     left, then = bake_left(release, now), after_bake(release)
     if status in (PhaseStatus.BAKING, PhaseStatus.PAUSED) and left is not None and then:
         detail += f", {format_duration(left)} left, then {effect_sentence(release, then).plain}"
+    if status is PhaseStatus.BAKING and release.held_since is not None and then:
+        detail += f", bake time over, then {effect_sentence(release, then).plain}"
+    if index == release.phase and then is not None and then.held_by is not None:
+        detail += f" — held until it passes: {then.held_by.plain}"
     if phase.approval and status in (PhaseStatus.PENDING, PhaseStatus.AWAITING_APPROVAL):
         who = " or ".join(phase.approval.groups) or "any approver"
         count = approvals(release, index)
@@ -116,7 +148,8 @@ def release_text(release: Release, versions: Mapping[int, Version], now: datetim
         f"{compact(new.value if new else None)}; started by {r.triggered_by} "
         f"at {r.created_at:%Y-%m-%d %H:%M} UTC",
     ]
-    lines += [_phase_line(r, i, now) for i in range(len(r.pipeline.phases))]
+    for index in range(len(r.pipeline.phases)):
+        lines += [_phase_line(r, index, now), *_check_lines(r, index)]
     actions = allowed_actions(r.state)
     if actions:
         lines.append("  Actions now: " + ", ".join(a.label for a in actions))

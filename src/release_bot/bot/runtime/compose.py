@@ -15,12 +15,17 @@ from typing import TYPE_CHECKING
 from release_bot.bot.runtime.pipelines_config import NO_PIPELINES, PipelinesConfig
 from release_bot.bot.runtime.settings import Settings
 from release_bot.bot.runtime.static_membership import StaticMembership
+from release_bot.core.errors import DomainError
 from release_bot.core.policy import Membership
 from release_bot.core.service import ReleaseService
 from release_bot.storage.database import Database, open_database
 
 if TYPE_CHECKING:
     from release_bot.bot.runtime.serve import Runtime
+
+
+NO_PROMETHEUS = ("phases of this file have checks, but PROMETHEUS_URL is not set: set it to "
+                 "your Prometheus server (http://host:9090) — serve refuses to start without it")
 
 
 class DatabaseUnusable(Exception):
@@ -77,6 +82,8 @@ class Root:
 
         pipelines = self.pipelines  # before the database, so that a broken file changes nothing
         check_secrets(pipelines.pipelines, os.environ)
+        if pipelines.uses_checks and self.settings.prometheus_url is None:
+            raise DomainError(NO_PROMETHEUS[0].upper() + NO_PROMETHEUS[1:] + ".")
         return Runtime(self.settings, self.database(), pipelines)
 
     def close(self) -> None:

@@ -25,6 +25,11 @@ class PipelinesConfig:
     pipelines: Mapping[str, Pipeline]
     members: Mapping[str, frozenset[str]]
 
+    @property
+    def uses_checks(self) -> bool:
+        """True when a phase of some pipeline has checks (so Prometheus must be reachable)."""
+        return any(phase.checks for p in self.pipelines.values() for phase in p.phases)
+
 
 # for commands that read only what the database holds
 NO_PIPELINES = PipelinesConfig({}, {})

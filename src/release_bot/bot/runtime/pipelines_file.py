@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -23,7 +23,17 @@ from release_bot.bot.runtime.pipelines_report import report, validation_problems
 from release_bot.bot.runtime.pipelines_rules import unworkable
 from release_bot.bot.runtime.pipelines_yaml import read_yaml
 from release_bot.core.durations import SHORTEST_INTERVAL, parse_duration
-from release_bot.core.models import TOKEN_PREFIX, Action, ApprovalGate, Phase, Pipeline, Webhook
+from release_bot.core.guardrails import parse_condition
+from release_bot.core.models import (
+    TOKEN_PREFIX,
+    Action,
+    ApprovalGate,
+    Check,
+    OnFail,
+    Phase,
+    Pipeline,
+    Webhook,
+)
 from release_bot.core.policy import is_token
 from release_bot.core.quoting import shown
 from release_bot.core.tokens import TOKEN_NAME
@@ -103,6 +113,15 @@ EnvName = Annotated[str, AfterValidator(_checked(
 Bake = Annotated[timedelta, BeforeValidator(lambda v: parse_duration(v, timedelta(0)))]
 Interval = Annotated[timedelta, BeforeValidator(
     lambda v: parse_duration(v, SHORTEST_INTERVAL))]
+SHORTEST_CHECK_INTERVAL = timedelta(seconds=5)
+CheckInterval = Annotated[timedelta, BeforeValidator(
+    lambda v: parse_duration(v, SHORTEST_CHECK_INTERVAL))]
+Query = Annotated[str, AfterValidator(_checked(
+    lambda v: len(v.strip()) > 0 and len(v) <= 4000
+    and all(c.isprintable() or c in "\n\t" for c in v),
+    "'{}' is not usable as a query: write a PromQL expression of up to 4000 printable "
+    "characters"))]
+Condition = Annotated[tuple[str, float], BeforeValidator(parse_condition)]
 PermissionList = Annotated[list[Permitted], AfterValidator(_listed(
     "an empty list would let anyone do it: remove the line to let anyone, or list who may "
     "(@name, S… or U…)"))]
@@ -140,6 +159,18 @@ class ApprovalSpec(_Strict):
     required: int = Field(1, ge=1, le=100)
 
 
+class CheckSpec(_Strict):
+    """One entry of a phase's `checks:`: a Prometheus query and when its value fails."""
+
+    name: Name
+    query: Query
+    fail_if: Condition
+    every: CheckInterval
+    after: Bake = timedelta(0)
+    failures: int = Field(1, ge=1, le=100)
+    on_fail: Literal["pause", "abort"] = "pause"
+
+
 class PhaseSpec(_Strict):
     """One entry of `phases:`."""
 
@@ -149,6 +180,16 @@ class PhaseSpec(_Strict):
     match: dict[Text, MatchValues] = {}
     approval: ApprovalSpec | None = None
     bake: Bake = timedelta(0)
+    checks: list[CheckSpec] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> PhaseSpec:
+        names = [c.name for c in self.checks]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            repeated = ", ".join(shown(n) for n in twice)
+            raise ValueError(f"check names must be unique within a phase; repeated: {repeated}")
+        return self
 
 
 class WebhookSpec(_Strict):
@@ -197,8 +238,8 @@ class PipelinesFileSpec(_Strict):
     pipelines: dict[Identifier, PipelineSpec] = Field(min_length=1)
 
 
-SETTINGS = sorted({name for spec in (ApprovalSpec, PhaseSpec, PipelineSpec, PipelinesFileSpec,
-                                     WebhookSpec)
+SETTINGS = sorted({name for spec in (ApprovalSpec, CheckSpec, PhaseSpec, PipelineSpec,
+                                     PipelinesFileSpec, WebhookSpec)
                    for name in spec.model_fields})
 
 
@@ -207,6 +248,13 @@ def _action(name: str) -> Action | None:
         return Action(name.replace("-", "_"))
     except ValueError:
         return None
+
+
+def _check_to_core(spec: CheckSpec) -> Check:
+    comparison, threshold = spec.fail_if
+    return Check(name=spec.name, query=spec.query.strip(), comparison=comparison,
+                 threshold=threshold, every=spec.every, after=spec.after,
+                 failures=spec.failures, on_fail=OnFail(spec.on_fail))
 
 
 def _to_core(name: str, spec: PipelineSpec) -> Pipeline:
@@ -220,6 +268,7 @@ def _to_core(name: str, spec: PipelineSpec) -> Pipeline:
             if p.approval
             else None,
             bake=p.bake,
+            checks=tuple(_check_to_core(c) for c in p.checks),
         )
         for p in spec.phases
     )

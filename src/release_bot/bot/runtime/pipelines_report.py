@@ -23,17 +23,18 @@ def _place(loc: Place, data: Any) -> str:
     for i, key in enumerate(loc):
         if i == 1 and loc[0] == "pipelines":
             parts.append(f"pipeline {_got(key)}")
-        elif isinstance(key, int) and i >= 1 and loc[i - 1] == "phases":
+        elif isinstance(key, int) and i >= 1 and loc[i - 1] in ("phases", "checks"):
             name = (
                 node[key].get("name")
                 if isinstance(node, list) and key < len(node) and isinstance(node[key], dict)
                 else None
             )
-            parts.append(f"phase {key + 1}" + (f" ('{shown(name)}')" if isinstance(name, str)
-                                               else ""))
+            noun = "phase" if loc[i - 1] == "phases" else "check"
+            parts.append(f"{noun} {key + 1}" + (f" ('{shown(name)}')" if isinstance(name, str)
+                                                else ""))
         elif isinstance(key, int) and i >= 1 and loc[i - 1] == "webhooks":
             parts.append(f"webhook {key + 1}")
-        elif not (key in ("pipelines", "phases", "webhooks") and i + 1 < len(loc)):
+        elif not (key in ("pipelines", "phases", "checks", "webhooks") and i + 1 < len(loc)):
             parts.append(shown(key) if isinstance(key, str) else _got(key))
         node = node[key] if isinstance(node, dict | list) and _has(node, key) else None
     return ", ".join(parts) or "top level"
@@ -89,6 +90,8 @@ def _message(item: ErrorDetails, settings: Sequence[str]) -> str:
         return f"must be at most {ctx['le']:g} (got {_got(item['input'])})"
     if kind == "too_short":
         return "must list at least one"
+    if kind == "literal_error":
+        return f"{_got(item['input'])} is not known here: write {ctx['expected']}"
     return str(item["msg"]).removeprefix("Value error, ")
 
 

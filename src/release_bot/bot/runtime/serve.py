@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -15,7 +16,12 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import BaseRoute
 
+from release_bot.bot.alerts import routes as alerts
 from release_bot.bot.api.routes import routes as api_routes
+from release_bot.bot.dataplane.routes import routes as dataplane_routes
+from release_bot.bot.dataplane.snapshot import Snapshot
+from release_bot.bot.guardrails.prometheus import Prometheus
+from release_bot.bot.guardrails.runner import GuardrailRunner
 from release_bot.bot.runtime.compose import build_service
 from release_bot.bot.runtime.http import HttpServer, build_http_app, health_routes
 from release_bot.bot.runtime.outbox_drain import OutboxDrain
@@ -25,6 +31,7 @@ from release_bot.bot.runtime.sweeper import Sweeper
 from release_bot.bot.webhooks.delivery import WebhookDeliverer
 from release_bot.core.policy import Membership
 from release_bot.core.service import ReleaseService
+from release_bot.storage.checks import SqlCheckQueue
 from release_bot.storage.database import Database
 from release_bot.storage.delivery import SqlDeliveryQueue
 from release_bot.storage.outbox import Stream
@@ -79,6 +86,9 @@ class Runtime:
             self.service = self._service(None)
             self._outbox = OutboxDrain(queue, doorbell, utc_now)
         self.sweeper = Sweeper(self.service, utc_now, ring)
+        self.guardrails = _guardrails(self.settings, self.service, self.database, ring)
+        self.snapshot = Snapshot(self.database, (
+            env for pipeline in self.config.pipelines.values() for env in pipeline.environments))
 
     def _service(self, membership: Membership | None) -> ReleaseService:
         """The release service, asking Slack for group membership when Slack is on."""
@@ -87,9 +97,11 @@ class Runtime:
     def routes(self) -> list[BaseRoute]:
         """Every front's routes on serve's HTTP port."""
         routes = health_routes(self.database.ping)
+        routes += alerts.routes(self.service, self.settings.release_bot_alert_token, utc_now)
         routes += api_routes(self.service, self.database, self.settings.api_rate_limit, utc_now)
         if self.slack is not None:
             routes += self.slack.routes()
+        routes += dataplane_routes(self.snapshot, self.settings.release_bot_sdk_keys)
         return routes
 
     @property
@@ -98,18 +110,25 @@ class Runtime:
         return self.slack.mode if self.slack is not None else "Slack off"
 
     def start_background(self) -> None:
-        """Start the outbox's delivery (or drain) and the timer sweeps."""
+        """Load what the data plane serves, then start the outbox's delivery (or drain), the
+        timer sweeps and the data plane's polling."""
         if self.slack is None:
             log.warning(SLACK_OFF)
+        self.snapshot.start()
         self._outbox.start()
         self.webhooks.start()
         self.sweeper.start()
+        if self.guardrails is not None:
+            self.guardrails.start()
 
     def stop_background(self) -> None:
         """Finish the sweep and delivery in hand, then stop them."""
+        if self.guardrails is not None:
+            self.guardrails.stop()
         self.sweeper.stop()
         self._outbox.stop()
         self.webhooks.stop()
+        self.snapshot.stop()
 
     def http_server(self, port: int, host: str = "0.0.0.0") -> HttpServer:
         """serve's HTTP port with every front's routes, not yet serving."""
@@ -128,6 +147,16 @@ class Runtime:
             pass
         finally:
             self.stop_background()
+
+
+def _guardrails(settings: Settings, service: ReleaseService, database: Database,
+                on_change: Callable[[], None]) -> GuardrailRunner | None:
+    """The checks' runner, when PROMETHEUS_URL says where to measure (None: no checks run)."""
+    if settings.prometheus_url is None:
+        return None
+    token = settings.prometheus_token
+    prometheus = Prometheus(settings.prometheus_url, token.get_secret_value() if token else None)
+    return GuardrailRunner(service, SqlCheckQueue(database), prometheus, utc_now, on_change)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from release_bot.bot.dataplane.keys import SdkKeys
 from release_bot.storage.database import DEFAULT_DATABASE_URL
 
 LOOPBACK = "127.0.0.1"
@@ -52,6 +53,18 @@ def _sync_host(text: str) -> str:
     return text.strip() or LOOPBACK
 
 
+def _http_url(text: str) -> str | None:
+    """PROMETHEUS_URL: an http(s) URL without a trailing slash; empty counts as not set."""
+    cleaned = text.strip().rstrip("/")
+    if not cleaned:
+        return None
+    scheme, _, rest = cleaned.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or any(c.isspace() for c in rest):
+        raise ValueError(f"PROMETHEUS_URL is not valid ({cleaned[:40]!r}): write the server's "
+                         "address, such as http://prometheus:9090.")
+    return cleaned
+
+
 def _rate_limit(text: str) -> str:
     """API_RATE_LIMIT, checked as it is read; ValueError says how to write it."""
     from release_bot.bot.api.throttle import parse_rate_limit
@@ -65,6 +78,11 @@ def _secret(text: str) -> Secret | None:
     return Secret(text) if text else None
 
 
+def _sdk_keys(text: str) -> SdkKeys | None:
+    """RELEASE_BOT_SDK_KEYS; empty counts as not set (reads are open)."""
+    return SdkKeys.parse(text) if text.strip() else None
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "database_url": str,
     "release_bot_config": Path,
@@ -75,9 +93,13 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "slack_app_token": _secret,
     "slack_api_url": str,
     "port": _port,
+    "prometheus_url": _http_url,
+    "prometheus_token": _secret,
+    "release_bot_alert_token": _secret,
     "api_rate_limit": _rate_limit,
     "release_bot_url": str,
     "release_bot_token": _secret,
+    "release_bot_sdk_keys": _sdk_keys,
 }
 
 
@@ -94,10 +116,14 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str | None = None
     port: int = 3000
+    prometheus_url: str | None = None
+    prometheus_token: Secret | None = None
+    release_bot_alert_token: Secret | None = None
     api_rate_limit: str = "20/second;600/minute"
     # set both, and the CLI's flag, release and history commands go through this serve's API
     release_bot_url: str | None = None
     release_bot_token: Secret | None = None
+    release_bot_sdk_keys: SdkKeys | None = None
 
     @classmethod
     def from_environment(cls, env_file: Path = Path(".env"), **overrides: Any) -> Settings:

@@ -21,13 +21,14 @@ from release_bot.bot.slack.views import (
     approval_needed_text,
     ending_text,
     escalation_text,
+    guardrail_text,
     reminder_text,
     status_blocks,
     status_text,
 )
 from release_bot.core.errors import DomainError
 from release_bot.core.machine import Approvals, approvals
-from release_bot.core.models import Action, NoticeKind
+from release_bot.core.models import GUARDRAIL_ACTOR, Action, NoticeKind
 from release_bot.core.policy import is_user_id
 from release_bot.core.sentences import Sentence
 from release_bot.storage.outbox import OutboxMessage
@@ -279,6 +280,8 @@ class Deliverer:
         kind: NoticeKind, data: Mapping[str, Any], snap: ReleaseSnapshot
     ) -> tuple[str, bool]:
         """The thread reply of a notification, and whether it is also shown in the channel."""
+        if kind is NoticeKind.ACTION_TAKEN and data.get("actor") == GUARDRAIL_ACTOR:
+            return guardrail_text(snap, data), True
         if kind is NoticeKind.ACTION_TAKEN:
             reason = data.get("reason")
             text = action_reply_text(

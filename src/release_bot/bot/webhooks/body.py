@@ -18,6 +18,7 @@ _DONE = {
     "skip": "skipped",
     "abort": "aborted",
     "full_rollout": "rolled_out",
+    "check": "check_changed",  # a measurement changed a guardrail check's verdict
 }
 # where the end of a bake led, by the state it led to
 _TIMER = {"baking": "phase_live", "awaiting_approval": "awaiting_approval",

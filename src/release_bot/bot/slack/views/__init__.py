@@ -7,6 +7,8 @@ before returning; callers send `[b.to_dict() for b in blocks]` or `view.to_dict(
 - status message: `status_blocks`, `status_text` (status.py)
 - replies: `action_reply_text`, `refusal_blocks`, `approval_needed_text`, `ending_text`,
   `reminder_text`, `escalation_text` (status.py)
+- the guardrail: each check of the live phases in the status message, and `guardrail_text`,
+  the announcement of a pause or abort it made (checks.py)
 - modals: `confirm_modal`, `reason_from_view`, `start_modal`, `start_values_from_view`,
   `form_fields`, `notice_modal` (modals.py)
 - `/release`: `help_blocks`, `list_blocks`, `history_blocks`, and Show status's `status_modal`
@@ -14,6 +16,7 @@ before returning; callers send `[b.to_dict() for b in blocks]` or `view.to_dict(
 - App Home: `home_view` (home.py)
 """
 
+from release_bot.bot.slack.views.checks import guardrail_text
 from release_bot.bot.slack.views.commands import (
     help_blocks,
     history_blocks,
@@ -51,6 +54,7 @@ __all__ = [
     "ending_text",
     "escalation_text",
     "form_fields",
+    "guardrail_text",
     "help_blocks",
     "history_blocks",
     "home_view",

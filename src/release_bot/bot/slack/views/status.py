@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
 )
 
 from release_bot.bot.slack.ids import ActionId, BlockId, Target
+from release_bot.bot.slack.views.checks import check_texts
 from release_bot.bot.slack.views.snapshot import ReleaseSnapshot
 from release_bot.bot.slack.views.texts import (
     SECTION_LIMIT,
@@ -59,6 +60,8 @@ CONFIRM_TEXT_LIMIT = 300
 CONFIRM_TITLE_LIMIT = 100
 OVERFLOW_MAX = 5
 REASON_LIMIT = 2000
+# sections the checks of the live phases may take; the phases keep the rest
+CHECK_SECTIONS = 3
 
 # who the approve dialog speaks to: it is drawn once for everyone who sees the message
 NEXT_APPROVER = "the next approver"
@@ -192,8 +195,10 @@ def body_blocks(snap: ReleaseSnapshot, now: datetime, budget: int, *,
     blocks: list[Block] = [mrkdwn(summary_text(snap, now))]
     if with_change:
         blocks.append(mrkdwn(change_text(snap)))
-    blocks += [mrkdwn(text) for text in phase_texts(snap, now, budget - len(blocks))]
-    return blocks
+    checks = [mrkdwn(text) for text in
+              check_texts(snap, min(CHECK_SECTIONS, budget - len(blocks) - 1))]
+    blocks += [mrkdwn(text) for text in phase_texts(snap, now, budget - len(blocks) - len(checks))]
+    return blocks + checks
 
 
 # --- public builders -------------------------------------------------------------------------

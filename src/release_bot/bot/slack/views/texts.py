@@ -224,6 +224,8 @@ def phase_detail(snap: ReleaseSnapshot, index: int, now: datetime) -> str:
     if status is PhaseStatus.AWAITING_APPROVAL:
         return "*waiting for approval*: " + approval_progress(snap, index)
     if status is PhaseStatus.BAKING:
+        if release.held_since is not None:
+            return f"*live, held* since {slack_date(release.held_since)} until its checks pass"
         if release.bake_ends_at is None:
             return "*live, baking*"
         ends = release.bake_ends_at
@@ -267,6 +269,13 @@ def state_line(snap: ReleaseSnapshot, now: datetime) -> str:
             f"{approval_progress(snap, release.phase)}{nobody_can_approve(snap)}"
         )
     if release.state is ReleaseState.BAKING:
+        held_by = (after_bake(release) or Effect()).held_by
+        if release.held_since is not None and held_by is not None:
+            return (
+                f"{emoji} *Held* in phase {current}: its bake time ran out "
+                f"{slack_date(release.held_since)}, and it moves on once its checks pass — "
+                f"{mrkdwn_of(held_by, snap.mentions)}"
+            )
         if release.bake_ends_at is None:
             return f"{emoji} *Baking* phase {current}"
         ends = release.bake_ends_at
@@ -315,6 +324,8 @@ def short_state(snap: ReleaseSnapshot, now: datetime) -> str:
         ends = release.bake_ends_at
         left = left_words(release, now)
         return f"{emoji} baking {current} until {slack_date(ends)} ({left} left)"
+    if release.state is ReleaseState.BAKING and release.held_since is not None:
+        return f"{emoji} {current} held by its checks since {slack_date(release.held_since)}"
     if release.state is ReleaseState.PAUSED:
         return f"{emoji} paused in {current} with {left_words(release, now)} left"
     ended = f" {slack_date(release.ended_at)}" if release.ended_at is not None else ""

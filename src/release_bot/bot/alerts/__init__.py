@@ -1,0 +1,1 @@
+"""The alerts front: Alertmanager's webhook as a kill switch for releases."""

@@ -1,0 +1,1 @@
+"""Guardrails in `serve`: measure due checks against Prometheus and record what they see."""
