@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 
 from release_bot.bot.alerts import routes as alerts
 from release_bot.bot.api.routes import routes as api_routes
+from release_bot.bot.dataplane.flagd_front import FlagdFront
 from release_bot.bot.dataplane.routes import routes as dataplane_routes
 from release_bot.bot.dataplane.snapshot import Snapshot
 from release_bot.bot.guardrails.prometheus import Prometheus
@@ -89,6 +90,8 @@ class Runtime:
         self.guardrails = _guardrails(self.settings, self.service, self.database, ring)
         self.snapshot = Snapshot(self.database, (
             env for pipeline in self.config.pipelines.values() for env in pipeline.environments))
+        self.flagd = FlagdFront(self.snapshot, self.settings.release_bot_sdk_keys,
+                                self.settings.flagd_sync_host, self.settings.flagd_sync_port)
 
     def _service(self, membership: Membership | None) -> ReleaseService:
         """The release service, asking Slack for group membership when Slack is on."""
@@ -102,6 +105,7 @@ class Runtime:
         if self.slack is not None:
             routes += self.slack.routes()
         routes += dataplane_routes(self.snapshot, self.settings.release_bot_sdk_keys)
+        routes += self.flagd.routes()
         return routes
 
     @property
@@ -115,6 +119,7 @@ class Runtime:
         if self.slack is None:
             log.warning(SLACK_OFF)
         self.snapshot.start()
+        self.flagd.start()
         self._outbox.start()
         self.webhooks.start()
         self.sweeper.start()
@@ -128,6 +133,7 @@ class Runtime:
         self.sweeper.stop()
         self._outbox.stop()
         self.webhooks.stop()
+        self.flagd.stop()
         self.snapshot.stop()
 
     def http_server(self, port: int, host: str = "0.0.0.0") -> HttpServer:
