@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from release_bot.bot.runtime.outbox_workers import BATCH_SECONDS, OutboxQueue, OutboxWorkers
 from release_bot.bot.slack.context import SlackContext
 from release_bot.bot.slack.pacing import Pacer
 from release_bot.bot.slack.views import (
@@ -54,35 +54,13 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 MAX_BACKOFF = timedelta(minutes=5)
-# how long `stop()` waits for the messages in hand; a process being stopped should go quickly
-STOP_TIMEOUT_SECONDS = 3.0
-# A worker gives back what is left of a batch after this long, well inside the queue's lease
-# (2 minutes): were the lease to run out while rows are still being sent, another worker would
-# claim and send them again.
-BATCH_SECONDS = 30.0
 
 
-class DeliveryQueue(Protocol):
-    """The storage side of delivery: claiming rows and remembering where messages live."""
-
-    def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Pending rows due at now, locked for this worker, oldest first."""
-        ...
-
-    def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
-        """These rows were delivered."""
-        ...
+class DeliveryQueue(OutboxQueue, Protocol):
+    """The storage side of Slack delivery: the outbox stream, and where messages live."""
 
     def mark_failed(self, message_id: int, error: str, now: datetime) -> None:
         """This row can never be delivered; keep it for `outbox list --failed`."""
-        ...
-
-    def retry_later(self, ids: Sequence[int], error: str, at: datetime) -> None:
-        """Release these rows for another attempt at `at`."""
-        ...
-
-    def unclaim(self, ids: Sequence[int]) -> None:
-        """Give back rows that were claimed but not tried, for any worker to take at once."""
         ...
 
     def status_message(self, release_id: int) -> tuple[str, str] | None:
@@ -94,8 +72,11 @@ class DeliveryQueue(Protocol):
         ...
 
 
-class Deliverer:
-    """Sends outbox rows to Slack from worker threads, woken at once by their doorbell."""
+class Deliverer(OutboxWorkers[DeliveryQueue]):
+    """Sends outbox rows to Slack, each release's rows in order, paced to Slack's limits."""
+
+    thread_name = "outbox"
+    what = "outbox"
 
     def __init__(
         self,
@@ -111,72 +92,18 @@ class Deliverer:
         batch_seconds: float = BATCH_SECONDS,
         pacer: Pacer | None = None,
     ) -> None:
-        self.queue = queue
+        super().__init__(queue, ctx.clock, worker, doorbell, threads=threads, interval=interval,
+                         batch=batch, batch_seconds=batch_seconds)
         self.client = client
         self.ctx = ctx
-        self.clock = ctx.clock
-        self.worker = worker
-        self.interval = interval
-        self.batch = batch
-        self.batch_seconds = batch_seconds
-        self._wake = doorbell
-        self._stop = threading.Event()
         # a wait for a pacing slot ends early when the deliverer is stopped
         self.pacer = pacer or Pacer(sleep=self._stop.wait)
-        self._threads = [
-            threading.Thread(target=self._loop, name=f"outbox-{n}", daemon=True)
-            for n in range(threads)
-        ]
 
-    def start(self) -> None:
-        """Run the delivery loops in daemon threads."""
-        for thread in self._threads:
-            thread.start()
+    def _group(self, message: OutboxMessage) -> int:
+        """A release's rows go in order."""
+        return message.release_id
 
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        """Finish the messages in hand, give back the rest of the batches, and stop.
-
-        `timeout` bounds the whole stop, not each thread: a thread stuck in a hanging Slack call
-        is left behind (it is a daemon) and its row is retried once its lease runs out.
-        """
-        self._stop.set()
-        self._wake.set()
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            if thread.is_alive():
-                thread.join(max(0.0, deadline - time.monotonic()))
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            try:
-                while self.deliver_once() and not self._stop.is_set():
-                    pass
-            except Exception:  # noqa: BLE001 — the loop must survive anything and retry later
-                log.exception("outbox delivery failed; retrying at the next poll")
-
-    def deliver_once(self) -> int:
-        """Claim and send one batch; returns how many rows it handled."""
-        batch = self.queue.claim(self.worker, self.clock(), self.batch)
-        deadline = time.monotonic() + self.batch_seconds
-        by_release: dict[int, list[OutboxMessage]] = {}
-        for message in batch:
-            by_release.setdefault(message.release_id, []).append(message)
-        releases = list(by_release.values())
-        for index, rows in enumerate(releases):
-            if self._give_back(deadline):
-                self.queue.unclaim([m.id for later in releases[index:] for m in later])
-                break
-            self._deliver_release(rows, deadline)
-        return len(batch)
-
-    def _give_back(self, deadline: float) -> bool:
-        """True when the rest of the batch should go back to the queue untried: stopping, or
-        the batch has taken so long that its lease could run out before it is done."""
-        return self._stop.is_set() or time.monotonic() > deadline
-
-    def _deliver_release(self, rows: list[OutboxMessage], deadline: float) -> None:
+    def _deliver_group(self, rows: list[OutboxMessage], deadline: float) -> None:
         """Send one release's rows in order; several status updates become one chat.update."""
         last_update = max(
             (i for i, m in enumerate(rows) if m.kind is NoticeKind.STATUS_CHANGED), default=-1
