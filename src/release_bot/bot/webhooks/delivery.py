@@ -4,48 +4,28 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import Message
 from math import floor
 from typing import Protocol
 
+from release_bot.bot.runtime.outbox_workers import OutboxQueue, OutboxWorkers
 from release_bot.bot.webhooks.body import event_body
 from release_bot.bot.webhooks.secrets import MissingSecret, signer
 from release_bot.storage.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
-# how long `stop()` waits for the requests in hand
-STOP_TIMEOUT_SECONDS = 3.0
-# a worker gives back the rest of a batch after this long, well inside the queue's 2-minute lease
-BATCH_SECONDS = 30.0
 
 
-class WebhookQueue(Protocol):
-    """The storage side: claiming webhook rows and recording how each attempt went."""
-
-    def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
-        """Due webhook rows, leased to this worker, oldest first."""
-        ...
-
-    def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
-        """These rows were delivered."""
-        ...
+class WebhookQueue(OutboxQueue, Protocol):
+    """The storage side of webhook delivery: the outbox stream, and giving an endpoint up."""
 
     def fail_behind(self, message: OutboxMessage, error: str, now: datetime) -> None:
         """This row failed for good, and the later ones of its release and target with it."""
-        ...
-
-    def retry_later(self, ids: Sequence[int], error: str, at: datetime) -> None:
-        """Try these rows again at `at`."""
-        ...
-
-    def unclaim(self, ids: Sequence[int]) -> None:
-        """Give back rows claimed but not tried."""
         ...
 
 
@@ -108,8 +88,11 @@ def post(url: str, body: str, headers: Mapping[str, str], timeout: float) -> Non
         raise _Failed(type(error).__name__ + (f": {error}" if str(error) else "")) from None
 
 
-class WebhookDeliverer:
-    """Sends webhook rows from worker threads, polling and woken by their doorbell."""
+class WebhookDeliverer(OutboxWorkers[WebhookQueue]):
+    """Sends webhook rows, each release's rows to each endpoint in order, signed and retried."""
+
+    thread_name = "webhooks"
+    what = "webhook"
 
     def __init__(
         self,
@@ -125,63 +108,22 @@ class WebhookDeliverer:
         batch: int = 20,
         timeout: float = 10.0,
     ) -> None:
-        self.queue = queue
-        self.clock = clock
-        self.worker = worker
+        super().__init__(queue, clock, worker, doorbell, threads=threads, interval=interval,
+                         batch=batch)
         self.environ = environ
         self.policy = policy or RetryPolicy()
-        self.interval = interval
-        self.batch = batch
         self.timeout = timeout
-        self._wake = doorbell
-        self._stop = threading.Event()
-        self._threads = [
-            threading.Thread(target=self._loop, name=f"webhooks-{n}", daemon=True)
-            for n in range(threads)
-        ]
 
-    def start(self) -> None:
-        """Run the delivery loops in daemon threads."""
-        for thread in self._threads:
-            thread.start()
+    def _group(self, message: OutboxMessage) -> tuple[int, str]:
+        """A release's rows to one endpoint go in order."""
+        return message.release_id, message.target
 
-    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        """Finish the requests in hand, give back the rest, and stop (within `timeout`)."""
-        self._stop.set()
-        self._wake.set()
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            if thread.is_alive():
-                thread.join(max(0.0, deadline - time.monotonic()))
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            try:
-                while self.deliver_once() and not self._stop.is_set():
-                    pass
-            except Exception:  # noqa: BLE001 — the loop must survive anything and retry later
-                log.exception("webhook delivery failed; retrying at the next poll")
-
-    def deliver_once(self) -> int:
-        """Claim and send one batch, each release's rows to each endpoint in order; returns how
-        many rows it claimed."""
-        batch = self.queue.claim(self.worker, self.clock(), self.batch)
-        deadline = time.monotonic() + BATCH_SECONDS
-        streams: dict[tuple[int, str], list[OutboxMessage]] = {}
-        for message in batch:
-            streams.setdefault((message.release_id, message.target), []).append(message)
-        for rows in streams.values():
-            self._deliver_stream(rows, deadline)
-        return len(batch)
-
-    def _deliver_stream(self, rows: list[OutboxMessage], deadline: float) -> None:
+    def _deliver_group(self, rows: list[OutboxMessage], deadline: float) -> None:
         """Send rows of one release to one endpoint in order, stopping at the first failure."""
         done: list[int] = []
         try:
             for index, message in enumerate(rows):
-                if self._stop.is_set() or time.monotonic() > deadline:
+                if self._give_back(deadline):
                     self.queue.unclaim([m.id for m in rows[index:]])
                     return
                 try:
