@@ -88,7 +88,8 @@ def serve(root: Root, port: int | None) -> None:
     settings = root.settings
     click.echo(
         f"release-bot serving {len(root.pipelines.pipelines)} pipeline(s) on port "
-        f"{port or settings.port} ({runtime.mode}, the API at /api/v1, GET /healthz)", err=True,
+        f"{port or settings.port} ({runtime.mode}, OFREP at /environments/ENV/ofrep/v1, flagd "
+        f"at /environments/ENV/flagd.json, the API at /api/v1, GET /healthz)", err=True,
     )
     runtime.run(port or settings.port)
 
