@@ -65,6 +65,9 @@ def test_refusals_are_problems_with_the_cli_sentence(world: ApiWorld) -> None:
         assert problem["status"] == status and problem["type"].startswith("urn:release-bot:")
     broken = world.call("POST", "/api/v1/flags", raw=b'{"key": ', secret=secret)
     assert broken.status == 422 and broken.json()["detail"].startswith("The body is not usable")
+    huge = world.call("POST", "/api/v1/flags", raw=b" " * (300 * 1024), secret=secret)
+    assert huge.status == 422 and huge.json()["detail"].startswith(
+        "The request body is larger than 256 KiB")
 
 
 def test_a_token_does_only_what_it_was_created_for(world: ApiWorld) -> None:

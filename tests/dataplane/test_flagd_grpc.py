@@ -19,6 +19,7 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.schemas.protobuf.flagd.sync.v1 import sync_pb2, sync_pb2_grpc
 
 from release_bot.bot.dataplane.grpc_sync import GrpcSyncServer
+from release_bot.core.errors import DomainError
 from release_bot.core.evaluation import serve
 from release_bot.core.models import Action, Command, FlagKind, Phase, Pipeline, Release
 from release_bot.core.service import ReleaseService
@@ -196,7 +197,7 @@ def test_a_port_in_use_is_one_sentence(views: ServiceViews):
         taken.listen()
         port = taken.getsockname()[1]
         server = GrpcSyncServer(views, "127.0.0.1", port)
-        with pytest.raises(OSError, match=rf"^The flagd sync port 127.0.0.1:{port} cannot be "
+        with pytest.raises(DomainError, match=rf"^The flagd sync port 127.0.0.1:{port} cannot be "
                                           "bound: is it in use, and is FLAGD_SYNC_HOST an "
                                           r"address of this machine\?$"):
             server.start()

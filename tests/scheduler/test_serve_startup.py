@@ -105,3 +105,19 @@ def test_a_token_slack_refuses_is_reported_in_one_sentence(
     assert code != 0
     assert "Slack refused SLACK_BOT_TOKEN: not_authed" in bot.stderr(), bot.describe()
     assert "Traceback" not in bot.stderr(), bot.describe()
+
+
+def test_a_token_refused_once_slack_answers_stops_serve_in_one_sentence(
+    serve_processes: ServeFactory, fake: FakeSlack, database: Database
+) -> None:
+    """Slack away at start, then refusing the token: serve stops saying so, no traceback."""
+    once_per_database(database)
+    fake.http_status("auth.test", 503, times=3)  # the first attempt, with its two retries
+    fake.fail("auth.test", "invalid_auth", times=5)
+    bot = serve_processes(ready=False)
+    code = bot.wait(30)
+    assert code != 0, bot.describe()
+    assert "Slack refused SLACK_BOT_TOKEN: invalid_auth" in bot.stderr(), bot.describe()
+    assert "Warning" not in bot.stderr(), bot.describe()
+    assert "Traceback" not in bot.stderr(), bot.describe()
+

@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from datetime import timedelta
 
-from release_bot.bot.webhooks.delivery import WebhookDeliverer
+import pytest
+
+from release_bot.bot.webhooks.delivery import RetryPolicy, WebhookDeliverer
 from release_bot.core.errors import DomainError
 from release_bot.core.models import Action, Command
 from release_bot.storage import Database
@@ -203,3 +206,12 @@ def test_two_replicas_delivering_at_once_keep_each_release_in_order(
             "release.started", "release.paused", "release.unpaused", "release.paused",
             "release.unpaused",
         ]
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "1e20", "99999999999999", "nan", "-5", "soon"])
+def test_a_retry_after_beyond_reason_falls_back_to_the_policy(retry_after: str) -> None:
+    """A receiver's Retry-After never stops a row from being retried or given up on."""
+    policy = RetryPolicy(first=timedelta(seconds=5), longest=timedelta(minutes=15))
+    wait = policy.wait(2, retry_after)
+    assert timedelta(0) <= wait <= timedelta(minutes=15)
+    assert policy.wait(0, "30") == timedelta(seconds=30)

@@ -44,6 +44,7 @@ from release_bot.core.tokens import UNAUTHENTICATED, TokenService
 from release_bot.storage.database import Database
 
 PREFIX = "/api/v1"
+MAX_BODY = 256 * 1024  # a request body is read no further: a value is at most 64 KiB of JSON
 DOCUMENT = Path(__file__).with_name("openapi.yaml")
 UNEXPECTED = "release-bot failed unexpectedly; the error is in its log."
 UNUSABLE = "The database cannot be used right now: retry in a moment."
@@ -135,7 +136,9 @@ class Api:
 
     async def create_flag(self, request: Request) -> Response:
         """POST /flags."""
-        raw = await request.body()
+        raw = await _body(request)
+        if raw is None:
+            return _too_large()
 
         def work(token: Token) -> Response:
             key, kind, pipeline, value = inputs.new_flag(raw)
@@ -152,7 +155,9 @@ class Api:
 
     async def start_release(self, request: Request) -> Response:
         """POST /flags/{key}/releases, with an optional Idempotency-Key."""
-        key, raw = request.path_params["key"], await request.body()
+        key, raw = request.path_params["key"], await _body(request)
+        if raw is None:
+            return _too_large()
         header = request.headers.get("idempotency-key")
 
         def work(token: Token) -> Response:
@@ -202,7 +207,9 @@ class Api:
 
     async def act(self, request: Request) -> Response:
         """POST /releases/{id}/actions: `{"action", "phase", "reason"}`."""
-        number, raw = request.path_params["id"], await request.body()
+        number, raw = request.path_params["id"], await _body(request)
+        if raw is None:
+            return _too_large()
 
         def work(token: Token) -> Response:
             release_id, asked = inputs.release_id(number), inputs.action(raw)
@@ -237,3 +244,21 @@ def routes(service: ReleaseService, database: Database, rate_limit: str,
         Route(f"{PREFIX}/releases/{{id}}", api.show_release, methods=["GET"]),
         Route(f"{PREFIX}/releases/{{id}}/actions", api.act, methods=["POST"]),
     ]
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request's body, read no further than MAX_BODY bytes (None beyond that)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> Response:
+    """The answer to a body over MAX_BODY, read no further."""
+    return problem(HTTPStatus.UNPROCESSABLE_ENTITY,
+                   f"The request body is larger than {MAX_BODY // 1024} KiB: a flag value is "
+                   "at most 64 KiB of JSON.", Kind.INPUT.value)

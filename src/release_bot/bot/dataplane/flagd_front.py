@@ -27,7 +27,7 @@ class FlagdFront:
         return flagd_routes(self.views, self.keys)
 
     def start(self) -> None:
-        """Start the gRPC sync, if there is one (OSError says why it cannot bind)."""
+        """Start the gRPC sync, if there is one (DomainError says why it cannot bind)."""
         if self.sync is not None:
             self.sync.start()
 

@@ -21,6 +21,7 @@ import grpc
 from openfeature.schemas.protobuf.flagd.sync.v1 import sync_pb2, sync_pb2_grpc
 
 from release_bot.bot.dataplane.flagd import ServedViews, flagd_json
+from release_bot.core.errors import DomainError
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.25
@@ -153,7 +154,7 @@ class GrpcSyncServer:
         self._thread.start()
         started.wait()
         if self._server is None:
-            raise OSError(f"The flagd sync port {self.host}:{self.port} cannot be bound: is it "
+            raise DomainError(f"The flagd sync port {self.host}:{self.port} cannot be bound: is it "
                           "in use, and is FLAGD_SYNC_HOST an address of this machine?")
         log.info("flagd sync (gRPC) listening on %s:%s", self.host, self.port)
 

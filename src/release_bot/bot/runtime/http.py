@@ -21,6 +21,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from release_bot.core.errors import DomainError
+
 HEALTH_PATH = "/healthz"
 START_TIMEOUT_SECONDS = 10.0
 
@@ -48,7 +50,12 @@ class HttpServer:
 
     def __init__(self, app: Starlette, host: str = "0.0.0.0", port: int = 3000) -> None:
         self.host = host
-        self._socket = socket.create_server((host, port), reuse_port=False)
+        try:
+            self._socket = socket.create_server((host, port), reuse_port=False)
+        except OSError as error:
+            raise DomainError(f"PORT {port} cannot be bound on {host or 'every address'} "
+                              f"({error.strerror or error}): is another process using it? "
+                              "Set PORT to a free one.") from None
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
             app, loop="uvloop", http="httptools", lifespan="off", access_log=False,
@@ -77,9 +84,13 @@ class HttpServer:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}"
 
+    def request_stop(self) -> None:
+        """Ask the server to finish the requests in hand and stop (from any thread)."""
+        self._server.should_exit = True
+
     def stop(self) -> None:
         """Finish the requests in hand and stop serving."""
-        self._server.should_exit = True
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(START_TIMEOUT_SECONDS)
         self._socket.close()

@@ -146,13 +146,15 @@ class Runtime:
         server = self.http_server(port)
         self.start_background()
         if self.slack is not None:
-            self.slack.connect_in_background()
+            self.slack.connect_in_background(server.request_stop)
         try:
             server.run()
         except KeyboardInterrupt:
             pass
         finally:
             self.stop_background()
+        if self.slack is not None and self.slack.fatal is not None:
+            raise self.slack.fatal
 
 
 def _guardrails(settings: Settings, service: ReleaseService, database: Database,

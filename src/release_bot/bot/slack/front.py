@@ -72,6 +72,7 @@ class SlackFront:
             queue, _delivery_client(token, settings), self.ctx, doorbell, worker
         )
         self.app: App | None = None
+        self.fatal: DomainError | None = None  # why serve had to stop, once Slack answered
         try:
             self.app = self._build_app()
         except _SlackUnreachable as error:
@@ -89,9 +90,11 @@ class SlackFront:
         self.deliverer.start()
         self.ctx.kick_delivery()
 
-    def connect_in_background(self) -> None:
-        """Build the app once Slack answers, then check handles and open Socket Mode."""
-        threading.Thread(target=self._connect, name="slack-connect", daemon=True).start()
+    def connect_in_background(self, stop_serving: Callable[[], None]) -> None:
+        """Build the app once Slack answers, then check handles and open Socket Mode;
+        `stop_serving` is called if Slack refuses (see `fatal`)."""
+        threading.Thread(target=self._connect, args=(stop_serving,), name="slack-connect",
+                         daemon=True).start()
 
     def stop(self) -> None:
         """Finish the deliveries in hand, then stop."""
@@ -103,9 +106,22 @@ class SlackFront:
             return []
         return slack_routes(lambda: self.app, self._secret)
 
-    def _connect(self) -> None:
+    def _connect(self, stop_serving: Callable[[], None]) -> None:
         """Build the app once Slack answers, check the file's group handles, and open Socket
-        Mode's connection when that is the way Slack's requests come."""
+        Mode's connection when that is the way Slack's requests come. A refusal from Slack (a
+        wrong token) stops serve with that sentence (`fatal`), as it does when known at start."""
+        try:
+            self._connect_once_slack_answers()
+        except DomainError as error:
+            self.fatal = error
+            stop_serving()
+        except Exception:  # noqa: BLE001 — the traceback is for the operator's log
+            log.exception("connecting to Slack failed")
+            self.fatal = DomainError("Connecting to Slack failed unexpectedly: the log says why.")
+            stop_serving()
+
+    def _connect_once_slack_answers(self) -> None:
+        """The connection itself."""
         self.app = app = self.app or self._app_once_slack_answers()
         check_handles(self.config, self.membership)
         if self._app_token is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import urllib.error
 import urllib.request
@@ -41,10 +42,12 @@ class RetryPolicy:
     def wait(self, attempts_before: int, retry_after: str | None) -> timedelta:
         """How long to wait after a failed attempt (the receiver's Retry-After, if it said)."""
         try:
-            asked = timedelta(seconds=max(0.0, float(retry_after or "")))
+            seconds = float(retry_after or "")
         except ValueError:
-            asked = self.first * 2 ** min(attempts_before, 20)
-        return min(asked, self.longest)
+            seconds = math.nan
+        if not math.isfinite(seconds):  # absent, not a number, or inf/nan: our own backoff
+            return min(self.first * (1 << min(attempts_before, 20)), self.longest)
+        return timedelta(seconds=min(max(seconds, 0.0), self.longest.total_seconds()))
 
 
 class _Failed(Exception):
