@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from release_bot.bot.alerts.kill_switch import act
 from release_bot.bot.alerts.payload import Malformed, firing_alerts
 from release_bot.bot.alerts.stopping import stopper
+from release_bot.bot.runtime.http import capped_body
 from release_bot.bot.runtime.settings import Secret
 from release_bot.core.service import ReleaseService
 
@@ -47,7 +48,7 @@ def routes(service: ReleaseService, token: Secret | None, clock: Callable[[], da
             log.info("refused a request to %s without the bearer token", PATH)
             return PlainTextResponse(UNAUTHORIZED + "\n", 401,
                                      headers={"WWW-Authenticate": "Bearer"})
-        raw = await _body(request)
+        raw = await capped_body(request, BODY_LIMIT)
         if raw is None:
             return PlainTextResponse(TOO_LARGE + "\n", 413)
         try:
@@ -69,17 +70,3 @@ def _bearer_is(header: str, token: str) -> bool:
     scheme, _, given = header.strip().partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(
         given.strip().encode(), token.encode())
-
-
-async def _body(request: Request) -> bytes | None:
-    """The body, or None once it grows past BODY_LIMIT (nothing more of it is read)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > BODY_LIMIT:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > BODY_LIMIT:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -36,6 +36,7 @@ from release_bot.bot.api import inputs
 from release_bot.bot.api.problems import SHOWS_RELEASE, problem, refusal
 from release_bot.bot.api.throttle import Throttle
 from release_bot.bot.cli.output import event_data, flag_data, release_data, release_summary
+from release_bot.bot.runtime.http import capped_body
 from release_bot.core.errors import DomainError, Kind
 from release_bot.core.models import Command, Scope, Token
 from release_bot.core.rules import TokenHasScope, check
@@ -136,7 +137,7 @@ class Api:
 
     async def create_flag(self, request: Request) -> Response:
         """POST /flags."""
-        raw = await _body(request)
+        raw = await capped_body(request, MAX_BODY)
         if raw is None:
             return _too_large()
 
@@ -155,7 +156,7 @@ class Api:
 
     async def start_release(self, request: Request) -> Response:
         """POST /flags/{key}/releases, with an optional Idempotency-Key."""
-        key, raw = request.path_params["key"], await _body(request)
+        key, raw = request.path_params["key"], await capped_body(request, MAX_BODY)
         if raw is None:
             return _too_large()
         header = request.headers.get("idempotency-key")
@@ -207,7 +208,7 @@ class Api:
 
     async def act(self, request: Request) -> Response:
         """POST /releases/{id}/actions: `{"action", "phase", "reason"}`."""
-        number, raw = request.path_params["id"], await _body(request)
+        number, raw = request.path_params["id"], await capped_body(request, MAX_BODY)
         if raw is None:
             return _too_large()
 
@@ -244,17 +245,6 @@ def routes(service: ReleaseService, database: Database, rate_limit: str,
         Route(f"{PREFIX}/releases/{{id}}", api.show_release, methods=["GET"]),
         Route(f"{PREFIX}/releases/{{id}}/actions", api.act, methods=["POST"]),
     ]
-
-
-async def _body(request: Request) -> bytes | None:
-    """The request's body, read no further than MAX_BODY bytes (None beyond that)."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _too_large() -> Response:

@@ -40,6 +40,20 @@ def health_routes(healthy: Callable[[], bool]) -> list[BaseRoute]:
     return [Route(HEALTH_PATH, health, methods=["GET"])]
 
 
+async def capped_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it grows past `limit` bytes (nothing more is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def build_http_app(routes: Sequence[BaseRoute]) -> Starlette:
     """The one HTTP app of a process, from every front's routes."""
     return Starlette(routes=list(routes))
